@@ -53,7 +53,7 @@ def common(docs, text, rel, ns, src):
         return
     for d in docs:
         if d["kind"] not in ("MutatingWebhookConfiguration",
-                             "ValidatingWebhookConfiguration"):
+                             "ValidatingWebhookConfiguration", "Namespace"):
             check(d["metadata"].get("namespace") == ns,
                   f"{d['kind']}/{d['metadata']['name']} is in namespace {ns}")
     spec = dep["spec"]
@@ -213,6 +213,8 @@ def self_signed(docs, rel, ns):
     if mut:
         check(resources(mut) == ALL_KINDS, "mutating webhook covers every workload kind")
     sec = [d for d in kinds(docs, "Secret") if d.get("type") == "kubernetes.io/tls"]
+    pdb = one(docs, "PodDisruptionBudget")
+    check(pdb and pdb["apiVersion"] == "policy/v1", "current API servers get policy/v1 PDBs")
     if not (check(len(sec) == 1, "self-signed: one TLS Secret") and mut):
         return
     dep = one(docs, "Deployment")
@@ -272,6 +274,17 @@ def cert_manager(docs, rel, ns, own_issuer=True):
         check(not issuers, "external issuer: chart creates no Issuer")
         check(ref == {"name": "corp-ca", "kind": "ClusterIssuer", "group": "cert-manager.io"},
               "Certificate uses the given issuerRef")
+
+
+def old_kube(docs, rel, ns):
+    """--kube-version 1.20.2, the e2e API server: only APIs it serves."""
+    pdb = one(docs, "PodDisruptionBudget")
+    check(pdb and pdb["apiVersion"] == "policy/v1beta1", "1.20: PDB is policy/v1beta1")
+    mut = one(docs, "MutatingWebhookConfiguration")
+    if mut:
+        vers = {v for w in mut["webhooks"] for r in w["rules"] if "cronjobs" in r["resources"]
+                for v in r["apiVersions"]}
+        check("v1beta1" in vers, "1.20: CronJobs matched as batch/v1beta1")
 
 
 def validate_only(docs, rel, ns):
@@ -368,9 +381,12 @@ def external_url(docs, rel, ns):
 
 SCENARIOS = {
     "default": self_signed,
+    # manifests/install.sh --print: same guarantees as the chart's self-signed TLS.
+    "kubectl-install": self_signed,
     "cert-manager": cert_manager,
     "cert-manager-issuer": lambda d, r, n: cert_manager(d, r, n, own_issuer=False),
     "validate-only": validate_only,
+    "kube-1.20": old_kube,
     "pods-only": pods_only,
     "observability": observability,
     "extras": extras,

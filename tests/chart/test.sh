@@ -61,6 +61,7 @@ render cert-manager --set tls.mode=cert-manager
 render cert-manager-issuer --set tls.mode=cert-manager \
   --set tls.certManager.issuerRef.name=corp-ca --set tls.certManager.issuerRef.kind=ClusterIssuer
 render validate-only --set mode=validate
+render kube-1.20 --kube-version 1.20.2
 render pods-only --set policy.pinning.scope=pods
 render observability --set networkPolicy.enabled=true --set serviceMonitor.enabled=true
 render extras --set image.repository=registry.example/tagpin \

@@ -78,7 +78,8 @@ matchExpressions:
 {{- end }}
 {{- end }}
 
-{{/* Admission rules. Argument: dict "pods" bool (true: Pods only). */}}
+{{/* Admission rules. Argument: dict "pods" bool (true: Pods only), "old" bool
+     (API server before 1.21, where CronJob is only served as batch/v1beta1). */}}
 {{- define "tagpin.rules" -}}
 - apiGroups: [""]
   apiVersions: ["v1"]
@@ -96,7 +97,7 @@ matchExpressions:
   resources: ["deployments", "replicasets", "statefulsets", "daemonsets"]
   scope: Namespaced
 - apiGroups: ["batch"]
-  apiVersions: ["v1"]
+  apiVersions: {{ if .old }}["v1", "v1beta1"]{{ else }}["v1"]{{ end }}
   operations: ["CREATE", "UPDATE"]
   resources: ["jobs", "cronjobs"]
   scope: Namespaced
