@@ -118,6 +118,11 @@ tp_code auth_challenge_parse(const char *s, size_t len, auth_challenge *out, tp_
                                     "malformed WWW-Authenticate header: bad value for %.*s",
                                     (int)(tlen > 32 ? 32 : tlen), tok);
             param_store(&cur, tok, tlen, value);
+            skip_ws(&c);
+            if (c.p < c.end && *c.p != ',') /* e.g. a quote closed too early */
+                return tp_error_set(err, TP_AUTH,
+                                    "malformed WWW-Authenticate header: junk after %.*s",
+                                    (int)(tlen > 32 ? 32 : tlen), tok);
             continue;
         }
         /* A token not followed by '=' starts the next challenge. */

@@ -224,16 +224,23 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
     return len;
 }
 
-/* Host of url for checks and messages; "" when it does not parse. */
-static void url_host(const char *url, char *out, size_t cap)
+/* host[:port] of url for messages and the bare host for checks; "" when
+ * the URL does not parse. */
+static void url_host(const char *url, char *out, size_t cap, char *bare, size_t bcap)
 {
-    out[0] = '\0';
+    out[0] = bare[0] = '\0';
     CURLU *u = curl_url();
-    char *host = NULL;
+    char *host = NULL, *port = NULL;
     if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
-        snprintf(out, cap, "%s", host);
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+        snprintf(bare, bcap, "%s", host);
+        if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK)
+            snprintf(out, cap, "%s:%s", host, port);
+        else
+            snprintf(out, cap, "%s", host);
+    }
     curl_free(host);
+    curl_free(port);
     curl_url_cleanup(u);
 }
 
@@ -312,9 +319,9 @@ tp_code http_perform(http_client *c, const http_request *req, http_response *out
                      tp_error *err)
 {
     memset(out, 0, sizeof *out);
-    char host[256];
-    url_host(req->url, host, sizeof host);
-    if (http_host_is_forbidden(host) && c->guard_addresses)
+    char host[300], bare[300];
+    url_host(req->url, host, sizeof host, bare, sizeof bare);
+    if (c->guard_addresses && http_host_is_forbidden(bare))
         return tp_error_set(err, TP_FORBIDDEN, "%s is a metadata or link-local address; refused",
                             host[0] ? host : "(unparsable URL)");
     int64_t remaining = req->deadline_ms - tp_now_ms();

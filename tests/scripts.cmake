@@ -1,0 +1,10 @@
+# Real kube-apiserver harness (tests/e2e/kube.sh); first run builds v1.20.2 (~7+ min).
+tagpin_script_test(e2e.kube-harness e2e 1500 e2e/selftest.sh)
+# Resolver against real registries (tests/registry kit) through tests/integration/resolve_driver.
+add_subdirectory(integration)
+tagpin_script_test(integration.resolver integration 300 integration/resolver.sh)
+# Helm chart: lint + templates with assertions; manifests/ equal to a fresh render (tests/chart).
+tagpin_script_test(chart.template chart 300 chart/test.sh)
+tagpin_script_test(chart.manifests chart 300 chart/manifests-uptodate.sh)
+# Container image built offline with buildah from the Dockerfile (slow: debootstrap, apt, build).
+tagpin_script_test(image.build image 1200 image/build.sh)
