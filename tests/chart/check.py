@@ -8,6 +8,7 @@ values); the scenario name adds checks for what its values switch on. Exits 1
 with one line per failed assertion.
 """
 import base64
+import json
 import os
 import subprocess
 import sys
@@ -185,6 +186,46 @@ def common(docs, text, rel, ns, src):
                       f"{name} calls the chart's Service on its https port")
                 check(s["path"] == ("/mutate" if mutating else "/validate"),
                       f"{name} path is /mutate or /validate")
+
+
+def review(tagpin, policy_text, ns, image):
+    """One AdmissionReview for a Pod through `tagpin review --config` (no TLS,
+    no network: only deny/allow verdicts are asked for)."""
+    req = {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+           "request": {"uid": "chart-check", "namespace": ns, "operation": "CREATE",
+                       "kind": {"group": "", "version": "v1", "kind": "Pod"},
+                       "resource": {"group": "", "version": "v1", "resource": "pods"},
+                       "object": {"apiVersion": "v1", "kind": "Pod",
+                                  "metadata": {"name": "p", "namespace": ns},
+                                  "spec": {"containers": [{"name": "c", "image": image}]}}}}
+    with tempfile.TemporaryDirectory() as d:
+        pol, rv = os.path.join(d, "policy.yaml"), os.path.join(d, "review.json")
+        with open(pol, "w") as f:
+            f.write(policy_text)
+        with open(rv, "w") as f:
+            json.dump(req, f)
+        r = subprocess.run([tagpin, "review", "--config", pol, rv],
+                           capture_output=True, text=True, timeout=60)
+    if not check(r.returncode == 0, f"tagpin review --config <rendered policy> exits 0: {r.stderr.strip()}"):
+        return {}
+    return json.loads(r.stdout).get("response", {})
+
+
+def binary_accepts_policy(docs, ns):
+    """The real binary loads the rendered policy and applies it as the chart says."""
+    tagpin = os.environ.get("TAGPIN_BIN")
+    if not tagpin or not os.access(tagpin, os.X_OK):
+        print("# TAGPIN_BIN not set: rendered policy not run through tagpin")
+        return
+    cm = [d for d in kinds(docs, "ConfigMap") if "policy.yaml" in d["data"]][0]
+    text = cm["data"]["policy.yaml"]
+    r = review(tagpin, text, "default", "nginx:latest")
+    check(r.get("allowed") is False and "deny-latest" in r.get("status", {}).get("message", ""),
+          "rendered policy denies nginx:latest with rule deny-latest")
+    r = review(tagpin, text, ns, "nginx:latest")
+    check(r.get("allowed") is True, f"rendered policy exempts the release namespace {ns}")
+    r = review(tagpin, text, "default", "nginx@sha256:" + "0" * 64)
+    check(r.get("allowed") is True, "rendered policy admits a digest as written")
 
 
 ALL_KINDS = {("", "pods"), ("", "pods/ephemeralcontainers"), ("", "replicationcontrollers"),
@@ -400,6 +441,7 @@ def main():
         text = f.read()
     docs = [d for d in yaml.safe_load_all(text) if d]
     common(docs, text, rel, ns, src)
+    binary_accepts_policy(docs, ns)
     SCENARIOS[scenario](docs, rel, ns)
     for f in FAILS:
         print(f"FAIL [{scenario}] {f}")
