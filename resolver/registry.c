@@ -275,6 +275,7 @@ static tp_code authorize(call *c, const http_response *res)
 static tp_code do_request(call *c, const char *method, const char *url, size_t max_body,
                           http_response *res)
 {
+    long retried_status = 0;
     for (int attempt = 0;; attempt++) {
         if (!c->authz[0]) {
             char value[TOKEN_VALUE_MAX];
@@ -289,6 +290,8 @@ static tp_code do_request(call *c, const char *method, const char *url, size_t m
         tp_error sub;
         tp_error_clear(&sub);
         tp_code code = http_perform(c->rc->http, &req, res, &sub);
+        if (code == TP_TIMEOUT && retried_status) /* the cause is the 429/5xx */
+            return status_error(c, retried_status);
         if (code != TP_OK)
             return tp_error_set(c->err, code, "%s (resolving %s/%s:%s)", sub.msg, c->ref->domain,
                                 c->ref->path, c->tag);
@@ -310,6 +313,7 @@ static tp_code do_request(call *c, const char *method, const char *url, size_t m
         int64_t wait = retry_delay(res, attempt);
         if (tp_now_ms() + wait >= c->deadline)
             return TP_OK; /* no time left: the caller reports the status */
+        retried_status = res->status;
         http_response_cleanup(res);
         sleep_ms(wait);
     }
