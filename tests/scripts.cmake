@@ -8,3 +8,5 @@ tagpin_script_test(chart.template chart 300 chart/test.sh)
 tagpin_script_test(chart.manifests chart 300 chart/manifests-uptodate.sh)
 # Container image built offline with buildah from the Dockerfile (slow: debootstrap, apt, build).
 tagpin_script_test(image.build image 1200 image/build.sh)
+# Registry test kit (tests/registry/README.md): real docker-registry 2.8 in every mode, token and fault servers.
+tagpin_script_test(registry.kit integration 300 registry/selftest.sh)

@@ -4,7 +4,7 @@
 # Source it; nothing happens until a function is called:
 #   . "$TAGPIN_SOURCE_DIR/tests/registry/lib.sh"
 #   trap reg_stop_all EXIT
-#   dir=$(mktemp -d); reg_start R token "$dir"
+#   reg_tmpdir D; reg_start R token "$D"       # not in $(...): it exports
 #   reg_push --name R image oci public/app:v1      # JSON on stdout
 # See tests/registry/README.md for every variable reg_start exports.
 
@@ -13,16 +13,18 @@ REG_KIT_PIDS=${REG_KIT_PIDS:-}
 REG_KIT_TMPDIRS=${REG_KIT_TMPDIRS:-}
 
 # Debian's python3 (python3-jwt, python3-cryptography), not a pyenv one.
-reg_python() {
-  if [ -n "${REG_PYTHON:-}" ]; then "$REG_PYTHON" "$@"
-  elif [ -x /usr/bin/python3 ]; then PYENV_VERSION=system /usr/bin/python3 "$@"
-  else PYENV_VERSION=system python3 "$@"; fi
+reg_python_bin() {
+  if [ -n "${REG_PYTHON:-}" ]; then echo "$REG_PYTHON"
+  elif [ -x /usr/bin/python3 ]; then echo /usr/bin/python3
+  else command -v python3; fi
 }
+reg_python() { PYENV_VERSION=system "$(reg_python_bin)" "$@"; }
 
 reg_die() { echo "registry-kit: $*" >&2; return 1; }
 
 # Installs what the kit needs when missing (CI starts from a fresh Debian 12).
 reg_require_deps() {
+  [ -n "${REG_KIT_DEPS_OK:-}" ] && return 0
   local pkgs=""
   command -v docker-registry >/dev/null 2>&1 || pkgs="$pkgs docker-registry"
   command -v openssl >/dev/null 2>&1 || pkgs="$pkgs openssl"
@@ -35,13 +37,14 @@ reg_require_deps() {
   else
     pkgs="$pkgs python3-jwt python3-cryptography"
   fi
-  [ -z "$pkgs" ] && return 0
+  [ -z "$pkgs" ] && { REG_KIT_DEPS_OK=1; return 0; }
   [ "$(id -u)" = 0 ] || { reg_die "missing packages:$pkgs (need root to install)"; return 1; }
   echo "registry-kit: installing$pkgs" >&2
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $pkgs >/dev/null 2>&1 || {
     apt-get update -qq >/dev/null 2>&1
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $pkgs >/dev/null
   } || { reg_die "apt-get install$pkgs failed"; return 1; }
+  REG_KIT_DEPS_OK=1
 }
 
 # Prints a loopback port that was free a moment ago.
@@ -84,16 +87,31 @@ reg_make_ca() {
 }
 
 reg_random_password() {
-  reg_python -c 'import secrets; print(secrets.token_urlsafe(18))'
+  head -c 18 /dev/urandom | base64 | tr '+/' '-_'
 }
 
-# Records a child pid so reg_stop_all ends it (and only it).
-reg_track_pid() { REG_KIT_PIDS="$REG_KIT_PIDS $1"; }
+# Records a child pid so reg_stop_all ends it (and only it). The first call
+# also starts a watchdog that stops the recorded pids if this shell dies
+# without running its trap (e.g. ctest's timeout kill).
+reg_track_pid() {
+  REG_KIT_PIDS="$REG_KIT_PIDS $1"
+  if [ -z "${REG_KIT_PIDFILE:-}" ]; then
+    REG_KIT_PIDFILE=$(mktemp "${TMPDIR:-/tmp}/tagpin-reg-pids.XXXXXX") || return 1
+    local parent=$$ pidfile=$REG_KIT_PIDFILE
+    ( trap - EXIT
+      while kill -0 "$parent" 2>/dev/null && [ -f "$pidfile" ]; do sleep 1; done
+      # shellcheck disable=SC2046 # one pid per line, splitting intended
+      [ -f "$pidfile" ] && kill $(cat "$pidfile") 2>/dev/null
+      rm -f "$pidfile" ) >/dev/null 2>&1 </dev/null &
+    REG_KIT_WATCHDOG=$!
+  fi
+  echo "$1" >> "$REG_KIT_PIDFILE"
+}
 
 # reg_wait_file FILE PID WHAT: waits (bounded) until FILE is non-empty.
 reg_wait_file() {
-  local f=$1 pid=$2 what=$3 i
-  for i in $(seq 1 100); do
+  local f=$1 pid=$2 what=$3
+  for _ in $(seq 1 100); do
     [ -s "$f" ] && return 0
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
@@ -104,10 +122,10 @@ reg_wait_file() {
 # reg_wait_http URL CA PID LOG: waits (bounded, 15 s) until URL answers any
 # HTTP status; on failure shows LOG.
 reg_wait_http() {
-  local url=$1 ca=$2 pid=$3 log=$4 i code
+  local url=$1 ca=$2 pid=$3 log=$4 code
   local cacert=()
   [ -n "$ca" ] && cacert=(--cacert "$ca")
-  for i in $(seq 1 150); do
+  for _ in $(seq 1 150); do
     code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "${cacert[@]}" "$url" 2>/dev/null)
     case "$code" in 2??|401) return 0;; esac
     kill -0 "$pid" 2>/dev/null || break
@@ -125,7 +143,7 @@ reg_start_token_server() {
   pass=$(reg_random_password) || return 1
   ( umask 077; printf '%s' "$pass" > "$d/$name.pass" )
   rm -f "$d/$name-token.port"
-  reg_python "$REG_KIT_DIR/token_server.py" \
+  PYENV_VERSION=system "$(reg_python_bin)" "$REG_KIT_DIR/token_server.py" \
     --port-file "$d/$name-token.port" --cert "$d/server.pem" --key "$d/server.key" \
     --signing-key "$d/token-signer.key" --signing-cert "$d/token-signer.pem" \
     --issuer tagpin-test-issuer --service tagpin-test-registry \
@@ -186,7 +204,7 @@ reg_write_authfile() {
 #   also NAME_TOKEN_URL NAME_TOKEN_LOG). Prints the non-secret ones.
 reg_start() {
   local name=${1:?reg_start NAME MODE DIR} mode=${2:?mode} d=${3:?dir}
-  local port pid scheme=https try realm=""
+  local port pid scheme=https realm=""
   case "$name" in [A-Za-z_]*) ;; *) reg_die "bad NAME '$name'"; return 1;; esac
   case "$mode" in plain|tls|token|htpasswd) ;; *) reg_die "bad MODE '$mode'"; return 1;; esac
   reg_require_deps || return 1
@@ -199,12 +217,12 @@ reg_start() {
   elif [ "$mode" = htpasswd ]; then
     local pass; pass=$(reg_random_password) || return 1
     ( umask 077; printf '%s' "$pass" > "$d/$name.pass" )
-    htpasswd -Bbc "$d/$name.htpasswd" alice "$pass" >/dev/null 2>&1 ||
+    printf "%s" "$pass" | htpasswd -Bic "$d/$name.htpasswd" alice >/dev/null 2>&1 ||
       { reg_die "htpasswd failed"; return 1; }
     eval "export ${name}_USER=alice ${name}_PASS=\$pass"
   fi
   # The port can be taken between probing and binding: retry a few times.
-  for try in 1 2 3; do
+  for _ in 1 2 3; do
     port=$(reg_free_port) || return 1
     reg_write_config "$name" "$mode" "$d" "$port" "$realm"
     # stdout carries the access log (combined format), stderr the app log.
@@ -263,7 +281,7 @@ reg_start_fault() {
   if [ "$mode" = plain ]; then scheme=http
   else tlsargs=(--cert "$d/server.pem" --key "$d/server.key"); fi
   rm -f "$d/$name.port"
-  reg_python "$REG_KIT_DIR/fault_server.py" --port-file "$d/$name.port" "${tlsargs[@]}" \
+  PYENV_VERSION=system "$(reg_python_bin)" "$REG_KIT_DIR/fault_server.py" --port-file "$d/$name.port" "${tlsargs[@]}" \
     --log "$d/$name.log" >>"$d/$name.err" 2>&1 &
   pid=$!
   reg_track_pid "$pid"
@@ -326,14 +344,20 @@ reg_tmpdir() {
 # reg_stop_all: stops every process this shell started through the kit
 # (by pid) and removes directories from reg_tmpdir. Safe to call twice.
 reg_stop_all() {
-  local pid i
+  local pid
   for pid in $REG_KIT_PIDS; do kill "$pid" 2>/dev/null; done
   for pid in $REG_KIT_PIDS; do
-    for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
   done
   REG_KIT_PIDS=""
+  if [ -n "${REG_KIT_PIDFILE:-}" ]; then
+    # Removing the file tells the watchdog to end (within a second).
+    rm -f "$REG_KIT_PIDFILE"
+    kill "$REG_KIT_WATCHDOG" 2>/dev/null
+    REG_KIT_PIDFILE="" REG_KIT_WATCHDOG=""
+  fi
   if [ -z "${REG_KEEP:-}" ]; then
     for pid in $REG_KIT_TMPDIRS; do rm -rf "$pid"; done
   fi
