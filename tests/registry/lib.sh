@@ -90,22 +90,29 @@ reg_random_password() {
   head -c 18 /dev/urandom | base64 | tr '+/' '-_'
 }
 
-# Records a child pid so reg_stop_all ends it (and only it). The first call
-# also starts a watchdog that stops the recorded pids if this shell dies
-# without running its trap (e.g. ctest's timeout kill).
+# The first tracked pid or directory starts a watchdog: if this shell dies
+# without running its trap (e.g. ctest's timeout kill), it stops the recorded
+# pids and removes the recorded directories. State: "pid N" / "dir PATH" lines.
+reg_kit_watch() {
+  [ -n "${REG_KIT_STATE:-}" ] && return 0
+  REG_KIT_STATE=$(mktemp "${TMPDIR:-/tmp}/tagpin-reg-state.XXXXXX") || return 1
+  local parent=$$ state=$REG_KIT_STATE keep=${REG_KEEP:-}
+  ( trap - EXIT
+    while kill -0 "$parent" 2>/dev/null && [ -f "$state" ]; do sleep 1; done
+    [ -f "$state" ] || exit 0
+    pids=$(awk '$1 == "pid" { print $2 }' "$state")
+    # shellcheck disable=SC2086 # one pid per word, splitting intended
+    [ -n "$pids" ] && { kill $pids; sleep 2; kill -9 $pids; }
+    [ -z "$keep" ] && awk '$1 == "dir" { print substr($0, 5) }' "$state" |
+      while IFS= read -r dir; do rm -rf "$dir"; done
+    rm -f "$state" ) >/dev/null 2>&1 </dev/null &
+  REG_KIT_WATCHDOG=$!
+}
+
+# Records a child pid so reg_stop_all ends it (and only it).
 reg_track_pid() {
   REG_KIT_PIDS="$REG_KIT_PIDS $1"
-  if [ -z "${REG_KIT_PIDFILE:-}" ]; then
-    REG_KIT_PIDFILE=$(mktemp "${TMPDIR:-/tmp}/tagpin-reg-pids.XXXXXX") || return 1
-    local parent=$$ pidfile=$REG_KIT_PIDFILE
-    ( trap - EXIT
-      while kill -0 "$parent" 2>/dev/null && [ -f "$pidfile" ]; do sleep 1; done
-      # shellcheck disable=SC2046 # one pid per line, splitting intended
-      [ -f "$pidfile" ] && kill $(cat "$pidfile") 2>/dev/null
-      rm -f "$pidfile" ) >/dev/null 2>&1 </dev/null &
-    REG_KIT_WATCHDOG=$!
-  fi
-  echo "$1" >> "$REG_KIT_PIDFILE"
+  reg_kit_watch && echo "pid $1" >> "$REG_KIT_STATE"
 }
 
 # reg_wait_file FILE PID WHAT: waits (bounded) until FILE is non-empty.
@@ -338,6 +345,7 @@ reg_token_count() {
 reg_tmpdir() {
   local t; t=$(mktemp -d "${TMPDIR:-/tmp}/tagpin-reg.XXXXXX") || return 1
   REG_KIT_TMPDIRS="$REG_KIT_TMPDIRS $t"
+  reg_kit_watch && echo "dir $t" >> "$REG_KIT_STATE"
   eval "$1=\$t"
 }
 
@@ -352,11 +360,11 @@ reg_stop_all() {
     wait "$pid" 2>/dev/null
   done
   REG_KIT_PIDS=""
-  if [ -n "${REG_KIT_PIDFILE:-}" ]; then
-    # Removing the file tells the watchdog to end (within a second).
-    rm -f "$REG_KIT_PIDFILE"
+  if [ -n "${REG_KIT_STATE:-}" ]; then
+    # Removing the file also tells the watchdog to end (within a second).
+    rm -f "$REG_KIT_STATE"
     kill "$REG_KIT_WATCHDOG" 2>/dev/null
-    REG_KIT_PIDFILE="" REG_KIT_WATCHDOG=""
+    REG_KIT_STATE="" REG_KIT_WATCHDOG=""
   fi
   if [ -z "${REG_KEEP:-}" ]; then
     for pid in $REG_KIT_TMPDIRS; do rm -rf "$pid"; done
