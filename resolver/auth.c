@@ -107,8 +107,8 @@ tp_code auth_challenge_parse(const char *s, size_t len, auth_challenge *out, tp_
         const char *tok;
         size_t tlen = take_token(&c, &tok);
         if (tlen == 0)
-            return tp_error_set(err, TP_AUTH, "malformed WWW-Authenticate header near \"%.20s\"",
-                                c.p);
+            return tp_error_set(err, TP_AUTH, "malformed WWW-Authenticate header near \"%.*s\"",
+                                (int)(c.end - c.p < 20 ? c.end - c.p : 20), c.p);
         skip_ws(&c);
         if (c.p < c.end && *c.p == '=' && have_scheme) {
             c.p++;
