@@ -115,7 +115,7 @@ void policy_judge(const policy_t *p, const ref_t *ref, const char *ns,
 
 /* The glob dialect of policy files: `*` (any run, '/' included), `?`,
  * `[abc]`, `[a-z]`, `[!x]`, `\x`; case-sensitive (callers lowercase both
- * sides where case does not matter). Linear-time backtracking, so a hostile
+ * sides where case does not matter). O(pattern x subject) time, so a hostile
  * pattern cannot stall a request, unlike fnmatch's recursion. */
 bool policy_glob_match(const char *pattern, const char *s);
 
