@@ -310,8 +310,11 @@ static tp_code ref_split(const char *s, const char *end, ref_spans *sp, tp_error
 static tp_code ref_walk(const char *s, size_t len, ref_spans *sp, tp_error *err)
 {
     const char *end = s + len;
-    size_t slashes;
+    size_t slashes = 0;
     tp_code rc;
+    /* Every span starts valid (empty at s): gcc -O2 cannot follow the walks
+     * below far enough to see they are always set. */
+    *sp = (ref_spans){s, s, s, s, s, s, end, 0, false};
     if (len == 0)
         return tp_error_set(err, TP_REF, REF_BAD "empty reference");
     if (ref_is_identifier(s, len))

@@ -7,6 +7,8 @@
 
 #include "ref.h"
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     ref_t a, b;
