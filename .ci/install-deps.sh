@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what tagpin needs on Debian 12, idempotently: `build` for building
+# and serving, `test` for every test (real registry, Helm, kube-apiserver
+# sources, sanitizers). Only missing packages are installed.
+set -euo pipefail
+
+build_pkgs=(build-essential cmake pkg-config ca-certificates openssl curl
+  libmicrohttpd-dev libgnutls28-dev libjansson-dev libcurl4-openssl-dev libyaml-dev libssl-dev)
+test_pkgs=(clang python3 python3-jwt python3-cryptography python3-jsonpatch python3-yaml
+  docker-registry apache2-utils skopeo nodejs npm unzip procps psmisc)
+
+want=("${build_pkgs[@]}")
+if [ "${1:-build}" = test ]; then
+  want+=("${test_pkgs[@]}")
+fi
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,187 @@
+#include "review.h"
+
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* jansson's own limit is 2048 levels; a review nests far less, and a cheap
+ * scan first keeps hostile nesting away from the recursive parser. */
+static bool too_deep(const char *s, size_t len, size_t max_depth)
+{
+    size_t depth = 0;
+    bool in_string = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '{' || c == '[') {
+            if (++depth > max_depth)
+                return true;
+        } else if ((c == '}' || c == ']') && depth > 0) {
+            depth--;
+        }
+    }
+    return false;
+}
+
+static const char *str_or(json_t *obj, const char *key, const char *fallback)
+{
+    const char *v = json_string_value(json_object_get(obj, key));
+    return v ? v : fallback;
+}
+
+static void set_display_name(review *r)
+{
+    json_t *meta = json_object_get(r->object ? r->object : r->old_object, "metadata");
+    const char *name = json_string_value(json_object_get(json_object_get(r->root, "request"), "name"));
+    if (!name || !*name)
+        name = str_or(meta, "name", "");
+    if (*name) {
+        r->name = name;
+        return;
+    }
+    const char *gen = str_or(meta, "generateName", "");
+    int w = snprintf(r->name_buf, sizeof r->name_buf, "%s*", gen);
+    r->name = (w > 1 && (size_t)w < sizeof r->name_buf) ? r->name_buf : "(unnamed)";
+}
+
+static tp_code decode_request(review *r, json_t *req, tp_error *err)
+{
+    r->uid = json_string_value(json_object_get(req, "uid"));
+    if (!r->uid || !*r->uid)
+        return tp_error_set(err, TP_REVIEW, "request.uid is missing");
+    json_t *kind = json_object_get(req, "kind");
+    if (!json_is_object(kind))
+        return tp_error_set(err, TP_REVIEW, "request.kind is missing");
+    r->group = str_or(kind, "group", "");
+    r->version = str_or(kind, "version", "");
+    r->kind = str_or(kind, "kind", "");
+    r->subresource = str_or(req, "subResource", "");
+    r->namespace = str_or(req, "namespace", "");
+    r->operation = str_or(req, "operation", "");
+    if (!*r->operation)
+        return tp_error_set(err, TP_REVIEW, "request.operation is missing");
+    json_t *user = json_object_get(req, "userInfo");
+    r->username = str_or(user, "username", "");
+    r->groups = json_is_array(json_object_get(user, "groups")) ? json_object_get(user, "groups") : NULL;
+    r->dry_run = json_is_true(json_object_get(req, "dryRun"));
+    r->object = json_object_get(req, "object");
+    r->old_object = json_object_get(req, "oldObject");
+    if (r->object && json_is_null(r->object))
+        r->object = NULL;
+    if (r->old_object && json_is_null(r->old_object))
+        r->old_object = NULL;
+    if (r->object && !json_is_object(r->object))
+        return tp_error_set(err, TP_REVIEW, "request.object is not an object");
+    if (r->old_object && !json_is_object(r->old_object))
+        return tp_error_set(err, TP_REVIEW, "request.oldObject is not an object");
+    set_display_name(r);
+    return TP_OK;
+}
+
+tp_code review_decode(const char *body, size_t len, review *out, tp_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (too_deep(body, len, REVIEW_MAX_DEPTH))
+        return tp_error_set(err, TP_JSON, "JSON nested deeper than %d levels",
+                            REVIEW_MAX_DEPTH);
+    json_error_t jerr;
+    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root)
+        return tp_error_set(err, TP_JSON, "not JSON: %s at line %d column %d",
+                            jerr.text, jerr.line, jerr.column);
+    tp_code rc = TP_REVIEW;
+    const char *api = json_string_value(json_object_get(root, "apiVersion"));
+    const char *kind = json_string_value(json_object_get(root, "kind"));
+    json_t *req = json_object_get(root, "request");
+    if (!json_is_object(root) || !kind || strcmp(kind, "AdmissionReview") != 0)
+        tp_error_set(err, TP_REVIEW, "not an AdmissionReview (kind must be AdmissionReview)");
+    else if (!api || (strcmp(api, "admission.k8s.io/v1") != 0 &&
+                      strcmp(api, "admission.k8s.io/v1beta1") != 0))
+        tp_error_set(err, TP_REVIEW, "unsupported apiVersion %s (want admission.k8s.io/v1)",
+                     api ? api : "(missing)");
+    else if (!json_is_object(req))
+        tp_error_set(err, TP_REVIEW, "AdmissionReview has no request");
+    else {
+        out->root = root;
+        out->api_version = api;
+        rc = decode_request(out, req, err);
+    }
+    if (rc != TP_OK) {
+        json_decref(root);
+        memset(out, 0, sizeof *out);
+    }
+    return rc;
+}
+
+void review_cleanup(review *r)
+{
+    if (!r)
+        return;
+    json_decref(r->root);
+    memset(r, 0, sizeof *r);
+}
+
+static json_t *base64(const char *data, size_t len)
+{
+    if (len > (size_t)INT32_MAX / 2)
+        return NULL;
+    size_t cap = 4 * ((len + 2) / 3) + 1;
+    unsigned char *buf = malloc(cap);
+    if (!buf)
+        return NULL;
+    EVP_EncodeBlock(buf, (const unsigned char *)data, (int)len);
+    json_t *s = json_string((const char *)buf);
+    free(buf);
+    return s;
+}
+
+/* json_object_set_new returns -1 on failure and frees value: count failures. */
+static int set(json_t *obj, const char *key, json_t *value)
+{
+    return value ? json_object_set_new(obj, key, value) : -1;
+}
+
+static int add_status(json_t *resp, const review_answer *a)
+{
+    json_t *status = json_object();
+    int bad = status ? 0 : 1;
+    bad |= set(status, "code", json_integer(a->code ? a->code : 403));
+    bad |= set(status, "reason", json_string("Forbidden"));
+    if (a->message)
+        bad |= set(status, "message", json_string(a->message));
+    return bad | set(resp, "status", status);
+}
+
+char *review_respond(const review *r, const review_answer *a, size_t *len)
+{
+    json_t *root = json_object(), *resp = json_object();
+    int bad = (root && resp) ? 0 : 1;
+    bad |= set(root, "apiVersion", json_string(r->api_version ? r->api_version : "admission.k8s.io/v1"));
+    bad |= set(root, "kind", json_string("AdmissionReview"));
+    bad |= set(resp, "uid", json_string(r->uid ? r->uid : ""));
+    bad |= set(resp, "allowed", json_boolean(a->allowed));
+    if (!a->allowed)
+        bad |= add_status(resp, a);
+    if (a->patch) {
+        bad |= set(resp, "patchType", json_string("JSONPatch"));
+        bad |= set(resp, "patch", base64(a->patch, a->patch_len));
+    }
+    if (a->warnings && json_array_size(a->warnings) > 0)
+        bad |= set(resp, "warnings", json_incref(a->warnings));
+    if (a->audit_annotations && json_object_size(a->audit_annotations) > 0)
+        bad |= set(resp, "auditAnnotations", json_incref(a->audit_annotations));
+    bad |= set(root, "response", json_incref(resp));
+    json_decref(resp);
+    char *text = bad ? NULL : json_dumps(root, JSON_COMPACT);
+    json_decref(root);
+    if (text && len)
+        *len = strlen(text);
+    return text;
+}
