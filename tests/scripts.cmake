@@ -10,3 +10,13 @@ tagpin_script_test(chart.manifests chart 300 chart/manifests-uptodate.sh)
 tagpin_script_test(image.build image 1200 image/build.sh)
 # Registry test kit (tests/registry/README.md): real docker-registry 2.8 in every mode, token and fault servers.
 tagpin_script_test(registry.kit integration 300 registry/selftest.sh)
+# Data-driven admission cases: one ctest per folder of tests/cases (README in run.py).
+file(GLOB TAGPIN_CASES LIST_DIRECTORIES true ${CMAKE_CURRENT_SOURCE_DIR}/cases/*)
+foreach(dir ${TAGPIN_CASES})
+  if(IS_DIRECTORY ${dir} AND EXISTS ${dir}/expected.json)
+    get_filename_component(name ${dir} NAME)
+    add_test(NAME case.${name} COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/cases/run.py
+             $<TARGET_FILE:tagpin> ${dir})
+    set_tests_properties(case.${name} PROPERTIES LABELS cases TIMEOUT 60)
+  endif()
+endforeach()
