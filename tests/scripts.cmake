@@ -20,3 +20,5 @@ foreach(dir ${TAGPIN_CASES})
     set_tests_properties(case.${name} PROPERTIES LABELS cases TIMEOUT 60)
   endif()
 endforeach()
+# The HTTPS server over real TLS with curl.
+tagpin_script_test(server.tls server 120 server/server.sh)

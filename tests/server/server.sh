@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# The HTTPS server over real TLS with curl: probes, allowed/denied reviews,
+# malformed/oversized/deep input, wrong method and path, keep-alive reuse,
+# concurrent requests, SIGHUP reloads (good and bad policy), audit records
+# and a clean SIGTERM. Needs TAGPIN_BIN and TAGPIN_SOURCE_DIR (set by ctest).
+set -uo pipefail
+src=${TAGPIN_SOURCE_DIR:?}; bin=${TAGPIN_BIN:?}
+work=$(mktemp -d /tmp/tagpin-server.XXXXXX)
+pid=
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+fails=0; passes=0
+ok() { passes=$((passes + 1)); echo "ok   $1"; }
+bad() { fails=$((fails + 1)); echo "FAIL $1"; }
+expect() { # expect NAME WANT GOT
+  if [ "$2" = "$3" ]; then ok "$1"; else bad "$1: want [$2] got [$3]"; fi
+}
+contains() { # contains NAME NEEDLE HAYSTACK
+  case "$3" in *"$2"*) ok "$1" ;; *) bad "$1: [$2] not in [$3]" ;; esac
+}
+
+bash "$src/.ci/dev-cert" "$work/tls" || exit 1
+cases=$src/tests/cases
+cat > "$work/policy.yaml" <<YAML
+defaultAction: allow
+server:
+  auditLog: $work/audit.log
+YAML
+
+start() {
+  "$bin" serve --config "$work/policy.yaml" --listen 127.0.0.1:0 \
+    --tls-cert "$work/tls/server.pem" --tls-key "$work/tls/server.key" 2> "$work/stderr.log" &
+  pid=$!
+  port=
+  for _ in $(seq 1 100); do
+    port=$(sed -n 's/.*serving https on port \([0-9]*\).*/\1/p' "$work/stderr.log" | head -1)
+    [ -n "$port" ] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  [ -n "$port" ] || { cat "$work/stderr.log"; echo "FAIL server did not start"; exit 1; }
+  base=https://127.0.0.1:$port
+}
+req() { # req METHOD PATH [BODYFILE] -> prints "STATUS BODY"
+  local args=(-sS --max-time 10 --cacert "$work/tls/ca.pem" -X "$1" -o "$work/body" -w '%{http_code}')
+  [ -n "${3:-}" ] && args+=(-H 'Content-Type: application/json' --data-binary "@$3")
+  local code; code=$(curl "${args[@]}" "$base$2")
+  echo "$code $(tr -d '\n' < "$work/body")"
+}
+field() { PYENV_VERSION=system python3 -c "import json,sys; r=json.load(sys.stdin)['response']; print($1)"; }
+
+start
+expect healthz "200 ok" "$(req GET /healthz)"
+expect readyz "200 ready" "$(req GET /readyz)"
+
+out=$(req POST '/mutate?timeout=10s' "$cases/deployment-latest/request.json")
+expect "mutate denies latest: status" 200 "${out%% *}"
+expect "mutate denies latest: allowed" False "$(echo "${out#* }" | field "r['allowed']")"
+contains "mutate denies latest: message" 'rule \"deny-latest\"' "$(echo "${out#* }" | field "json.dumps(r['status']['message'])")"
+expect "uid echoed" "$(PYENV_VERSION=system python3 -c "import json; print(json.load(open('$cases/deployment-latest/request.json'))['request']['uid'])")" \
+  "$(echo "${out#* }" | field "r['uid']")"
+
+out=$(req POST /validate "$cases/deployment-pinned/request.json")
+expect "validate allows a digest" "200 True" "${out%% *} $(echo "${out#* }" | field "r['allowed']")"
+
+printf '{"kind": "AdmissionReview", ' > "$work/broken.json"
+out=$(req POST /mutate "$work/broken.json")
+expect "malformed JSON: 400" 400 "${out%% *}"
+contains "malformed JSON: reason" "not JSON" "$out"
+contains "not a review: reason" "not an AdmissionReview" "$(req POST /mutate "$cases/invalid-not-review/request.json")"
+expect "deep nesting: 400" 400 "$(req POST /mutate "$cases/invalid-deep-nesting/request.json" | cut -d' ' -f1)"
+expect "empty body: 400" 400 "$(req POST /mutate | cut -d' ' -f1)"
+expect "GET /mutate: 405" 405 "$(req GET /mutate | cut -d' ' -f1)"
+allow=$(curl -sS --cacert "$work/tls/ca.pem" -o /dev/null -D - "$base/mutate" | tr -d '\r' | sed -n 's/^[Aa]llow: //p')
+expect "405 names the method" POST "$allow"
+expect "unknown path: 404" 404 "$(req POST /nope "$cases/deployment-latest/request.json" | cut -d' ' -f1)"
+
+head -c $((4 * 1024 * 1024)) /dev/zero | tr '\0' ' ' > "$work/big.json"
+expect "oversized (Content-Length): 413" 413 "$(req POST /mutate "$work/big.json" | cut -d' ' -f1)"
+code=$(curl -sS --max-time 20 --cacert "$work/tls/ca.pem" -H 'Transfer-Encoding: chunked' \
+  --data-binary "@$work/big.json" -o /dev/null -w '%{http_code}' "$base/mutate")
+expect "oversized (chunked): 413" 413 "$code"
+
+# Keep-alive: three requests in one curl run open exactly one connection.
+conns=$(curl -sS --cacert "$work/tls/ca.pem" -o /dev/null -o /dev/null -o /dev/null \
+  -w '%{num_connects}\n' "$base/healthz" "$base/readyz" "$base/healthz" | paste -sd' ')
+expect "keep-alive reuses one connection" "1 0 0" "$conns"
+
+# Concurrency: 20 reviews at once all get their own answer.
+curls=()
+for i in $(seq 1 20); do
+  curl -sS --max-time 10 --cacert "$work/tls/ca.pem" -o "$work/c$i" -w '%{http_code}\n' \
+    --data-binary "@$cases/deployment-untagged-and-main/request.json" "$base/mutate" > "$work/code$i" &
+  curls+=($!)
+done
+wait "${curls[@]}"
+n200=$(cat "$work"/code* | grep -c '^200$')
+expect "20 concurrent reviews answered" 20 "$n200"
+
+# Audit: one record per review that touched images, with the decision.
+denied=$(grep -c '"decision":"denied"' "$work/audit.log")
+[ "$denied" -ge 21 ] && ok "audit records for denials ($denied)" || bad "audit records for denials: $denied"
+contains "audit record names the rule" '"rule":"deny-latest"' "$(head -1 "$work/audit.log")"
+
+# SIGHUP: a good policy takes effect, a bad one is refused and the old stays.
+printf 'mode: warn\nserver:\n  auditLog: %s\n' "$work/audit.log" > "$work/policy.yaml"
+kill -HUP "$pid"; sleep 0.5
+expect "reload to warn mode admits latest" True \
+  "$(req POST /mutate "$cases/deployment-latest/request.json" | cut -d' ' -f2- | field "r['allowed']")"
+printf 'mode: sometimes\n' > "$work/policy.yaml"
+kill -HUP "$pid"; sleep 0.5
+contains "bad policy refused with line and column" "policy.yaml:1:7" "$(cat "$work/stderr.log")"
+expect "old policy stays after a bad reload" True \
+  "$(req POST /mutate "$cases/deployment-latest/request.json" | cut -d' ' -f2- | field "r['allowed']")"
+
+kill -TERM "$pid"; wait "$pid"; rc=$?; pid=
+expect "SIGTERM exits 0" 0 "$rc"
+
+echo "$passes passed, $fails failed"
+[ "$fails" -eq 0 ]
