@@ -3,13 +3,14 @@
 #include <string.h>
 
 void app_init(app_t *app, policy_t *policy, resolver_t *resolver, audit_t *audit,
-              const char *policy_path)
+              metrics_t *metrics, const char *policy_path)
 {
     memset(app, 0, sizeof *app);
     pthread_mutex_init(&app->lock, NULL);
     app->policy = policy;
     app->resolver = resolver;
     app->audit = audit;
+    app->metrics = metrics;
     app->policy_path = policy_path;
 }
 
@@ -17,6 +18,7 @@ void app_cleanup(app_t *app)
 {
     if (!app)
         return;
+    metrics_free(app->metrics); /* first: its listener reads the resolver */
     policy_free(app->policy);
     resolver_free(app->resolver);
     audit_close(app->audit);

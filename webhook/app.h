@@ -11,6 +11,7 @@
 
 #include "../resolver/resolver.h"
 #include "audit.h"
+#include "metrics.h"
 #include "policy.h"
 
 typedef struct app {
@@ -18,12 +19,13 @@ typedef struct app {
     policy_t *policy;     /* owned reference */
     resolver_t *resolver; /* owned; NULL when pinning is unavailable */
     audit_t *audit;       /* owned */
+    metrics_t *metrics;   /* owned; NULL: not counted */
     const char *policy_path; /* borrowed; NULL: embedded defaults */
 } app_t;
 
-/* Takes ownership of policy, resolver and audit. */
+/* Takes ownership of policy, resolver, audit and metrics. */
 void app_init(app_t *app, policy_t *policy, resolver_t *resolver, audit_t *audit,
-              const char *policy_path);
+              metrics_t *metrics, const char *policy_path);
 void app_cleanup(app_t *app);
 
 /* A retained snapshot: release it with policy_free. */

@@ -76,8 +76,17 @@ int cmd_serve(const cli_options *o)
         .tls_key = o->tls_key ? o->tls_key : s->tls_key,
         .max_body_bytes = s->max_body_bytes,
     };
+    const char *metrics_listen = o->metrics_listen ? o->metrics_listen : s->metrics_listen;
+    metrics_t *metrics = metrics_new(resolver, sc.tls_cert);
     app_t app;
-    app_init(&app, policy, resolver, audit, o->config);
+    app_init(&app, policy, resolver, audit, metrics, o->config);
+    if (metrics_listen && metrics && metrics_serve(metrics, metrics_listen, &err) != TP_OK) {
+        cli_fail("metrics", &err);
+        app_cleanup(&app);
+        return 2;
+    }
+    if (metrics_listen && metrics)
+        log_msg(LOG_INFO, "metrics on http port %u (%s)", metrics_port(metrics), metrics_listen);
     server_t *server = server_start(&sc, &app, &err);
     if (!server) {
         cli_fail("serve", &err);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "../resolver/fileio.h"
 #include "admit.h"
@@ -37,6 +38,7 @@ typedef struct request {
     size_t cap;
     bool too_large;
     int64_t start_ms;
+    struct timespec start; /* fine-grained, for the latency histogram */
 } request;
 
 typedef enum MHD_Result (*route_fn)(server_t *s, struct MHD_Connection *c, request *rq);
@@ -63,6 +65,13 @@ static enum MHD_Result respond_text(struct MHD_Connection *c, unsigned status,
     return respond(c, status, (char *)line, strlen(line), "text/plain; charset=utf-8", false);
 }
 
+static double elapsed(const struct timespec *since)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - since->tv_sec) + (double)(now.tv_nsec - since->tv_nsec) / 1e9;
+}
+
 static enum MHD_Result serve_admit(server_t *s, struct MHD_Connection *c, request *rq,
                                    admit_endpoint ep)
 {
@@ -79,6 +88,7 @@ static enum MHD_Result serve_admit(server_t *s, struct MHD_Connection *c, reques
     admit_result res;
     admit_handle(&env, ep, rq->body, rq->len, deadline, &res);
     policy_free(policy);
+    metrics_observe(s->app->metrics, res.operation, res.kind, res.decision, elapsed(&rq->start));
     if (!res.body)
         return respond_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
     if (res.http_status != 200)
@@ -182,6 +192,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (!rq)
             return MHD_NO;
         rq->start_ms = tp_now_ms();
+        clock_gettime(CLOCK_MONOTONIC, &rq->start);
         *con_cls = rq;
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                      MHD_HTTP_HEADER_CONTENT_LENGTH);

@@ -29,7 +29,8 @@ YAML
 
 start() {
   "$bin" serve --config "$work/policy.yaml" --listen 127.0.0.1:0 \
-    --tls-cert "$work/tls/server.pem" --tls-key "$work/tls/server.key" 2> "$work/stderr.log" &
+    --tls-cert "$work/tls/server.pem" --tls-key "$work/tls/server.key" \
+    --metrics-listen 127.0.0.1:0 2> "$work/stderr.log" &
   pid=$!
   port=
   for _ in $(seq 1 100); do
@@ -40,6 +41,7 @@ start() {
   done
   [ -n "$port" ] || { cat "$work/stderr.log"; echo "FAIL server did not start"; exit 1; }
   base=https://127.0.0.1:$port
+  mport=$(sed -n 's/.*metrics on http port \([0-9]*\).*/\1/p' "$work/stderr.log" | head -1)
 }
 req() { # req METHOD PATH [BODYFILE] -> prints "STATUS BODY"
   local args=(-sS --max-time 10 --cacert "$work/tls/ca.pem" -X "$1" -o "$work/body" -w '%{http_code}')
@@ -112,6 +114,17 @@ kill -HUP "$pid"; sleep 0.5
 contains "bad policy refused with line and column" "policy.yaml:1:7" "$(cat "$work/stderr.log")"
 expect "old policy stays after a bad reload" True \
   "$(req POST /mutate "$cases/deployment-latest/request.json" | cut -d' ' -f2- | field "r['allowed']")"
+
+# Metrics after the known sequence above: exact counter values.
+metrics=$(curl -sS --max-time 5 "http://127.0.0.1:$mport/metrics")
+contains "metrics: 21 denied Deployment creates" \
+  'tagpin_admission_requests_total{operation="CREATE",kind="Deployment",decision="denied"} 21' "$metrics"
+contains "metrics: 2 warned after reload" \
+  'tagpin_admission_requests_total{operation="CREATE",kind="Deployment",decision="warned"} 2' "$metrics"
+contains "metrics: 1 allowed /validate" \
+  'tagpin_admission_requests_total{operation="CREATE",kind="Deployment",decision="allowed"} 1' "$metrics"
+contains "metrics: latency histogram" 'tagpin_admission_duration_seconds_count' "$metrics"
+contains "metrics: certificate expiry known" 'tagpin_certificate_expiry_timestamp_seconds 1' "$metrics"
 
 kill -TERM "$pid"; wait "$pid"; rc=$?; pid=
 expect "SIGTERM exits 0" 0 "$rc"
