@@ -6,8 +6,10 @@ set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config ca-certificates openssl curl
   libmicrohttpd-dev libgnutls28-dev libjansson-dev libcurl4-openssl-dev libyaml-dev libssl-dev)
-test_pkgs=(clang python3 python3-jwt python3-cryptography python3-jsonpatch python3-yaml
-  docker-registry apache2-utils skopeo nodejs npm unzip procps psmisc)
+test_pkgs=(clang libclang-rt-14-dev python3 python3-jwt python3-cryptography python3-jsonpatch
+  python3-yaml docker-registry apache2-utils skopeo nodejs npm unzip procps psmisc valgrind
+  golang-go etcd-server rsync golang-github-modern-go-reflect2-dev dpkg-dev
+  buildah debootstrap)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-build}" = test ]; then

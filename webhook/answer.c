@@ -67,7 +67,7 @@ static void denial_message(const admission *a, text *msg)
         text_printf(msg, "%s %s/%s: ", rv->kind, rv->namespace, rv->name);
     else
         text_printf(msg, "%s %s: ", rv->kind, rv->name);
-    bool tag_rule = false;
+    bool needs_hint = false;
     size_t shown = 0;
     for (size_t i = 0; i < a->n; i++) {
         const item *it = &a->items[i];
@@ -76,9 +76,10 @@ static void denial_message(const admission *a, text *msg)
         char who[NOTE_MAX];
         admit_describe(it, who, sizeof who);
         text_printf(msg, "%s%s %s", shown++ ? "; " : "", who, it->note);
-        tag_rule |= !it->valid || it->verdict.action == POLICY_DENY;
+        /* Rules that explain themselves need no generic advice. */
+        needs_hint |= it->valid && it->verdict.action == POLICY_DENY && !it->verdict.message;
     }
-    if (tag_rule)
+    if (needs_hint)
         text_printf(msg, ". Pin a version tag or a digest instead "
                          "(for example app:1.4.2 or app@sha256:<digest>)");
 }
