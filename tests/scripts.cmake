@@ -22,3 +22,5 @@ foreach(dir ${TAGPIN_CASES})
 endforeach()
 # The HTTPS server over real TLS with curl.
 tagpin_script_test(server.tls server 120 server/server.sh)
+# tagpin pins every workload kind through a real kube-apiserver with the chart's webhook (tests/e2e/pin.sh).
+tagpin_script_test(e2e.pin e2e 900 e2e/pin.sh)
