@@ -24,3 +24,12 @@ endforeach()
 tagpin_script_test(server.tls server 120 server/server.sh)
 # tagpin pins every workload kind through a real kube-apiserver with the chart's webhook (tests/e2e/pin.sh).
 tagpin_script_test(e2e.pin e2e 900 e2e/pin.sh)
+# Pin cases against a real registry (tests/pin-cases/run.sh): patches checked exactly and applied
+# with python3-jsonpatch; registry requests counted from the access log.
+file(GLOB TAGPIN_PIN_CASES LIST_DIRECTORIES true ${CMAKE_CURRENT_SOURCE_DIR}/pin-cases/*)
+foreach(dir ${TAGPIN_PIN_CASES})
+  if(IS_DIRECTORY ${dir})
+    get_filename_component(name ${dir} NAME)
+    tagpin_script_test(pincase.${name} integration 120 pin-cases/run.sh ${dir})
+  endif()
+endforeach()
