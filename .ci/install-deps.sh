@@ -18,6 +18,9 @@ fi
 
 missing=()
 for p in "${want[@]}"; do
+  # Node.js and npm may come from outside Debian (as on CI's machines);
+  # Debian's packages would conflict with them, and either works.
+  case $p in nodejs|npm) command -v "${p/nodejs/node}" >/dev/null 2>&1 && continue ;; esac
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then

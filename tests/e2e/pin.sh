@@ -274,6 +274,10 @@ for rs in json.load(open(sys.argv[1]))["items"]:
 EOF
 [[ $(sort "$work/rs-images.txt") == "$(printf '%s\n' "$(pin shop/app:1.4.2)" "$(pin shop/init:1.0.0)" | sort)" ]] ||
   bad "replicaset images: $(cat "$work/rs-images.txt")"
+py -c 'import json,sys
+for rs in json.load(open(sys.argv[1]))["items"]:
+    if "tagpin.io/pinned" in rs["spec"]["template"]["metadata"].get("annotations", {}):
+        sys.exit(1)' "$work/rs.json" || bad "tagpin.io/pinned reached the ReplicaSet's pod template"
 pod_images() { # SELECTOR -> one line per pod: its images sorted, space separated
   kubectl -n shop get pods -l "$1" -o json |
     py -c 'import json,sys
@@ -379,6 +383,9 @@ gen2=$(kubectl -n legacy get deployment old -o jsonpath='{.metadata.generation}'
 [[ $(old_image) == "$(img shop/old:1.0.0)" ]] || bad "old deployment template changed to $(old_image)"
 check unpinned "$(get deployment old legacy)" || bad "old deployment got a pin annotation"
 [[ $(kubectl -n legacy get rs -l app=old -o name | wc -l) == 1 ]] || bad "old deployment rolled out"
+# The scale's new Pods are admitted (tagpin pins each Pod itself: scope all).
+n_legacy_pods() { [[ $(kubectl -n legacy get pods -l app=old -o name | wc -l) -ge 3 ]]; }
+poll 60 n_legacy_pods || bad "scaled old deployment: fewer than 3 Pods admitted"
 
 # --- 5. the cache: a second Deployment with the same tag costs nothing ---------------
 step "a second Deployment with the same tag makes no registry request"
