@@ -35,9 +35,11 @@ command -v skopeo >/dev/null || {
 . "$src/tests/registry/lib.sh"
 pids=""
 cleanup() {
-  local p
+  local rc=$? p
+  set +e # the kit's cleanup is not written for errexit
   for p in $pids; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
   reg_stop_all
+  exit "$rc"
 }
 trap cleanup EXIT
 reg_tmpdir D

@@ -63,13 +63,11 @@ int cmd_resolve(const cli_options *o)
         fputs("usage: tagpin resolve [--config FILE] [--json] IMAGE...\n", stderr);
         return 2;
     }
+    policy_t *policy = cli_load_policy(o);
+    if (!policy)
+        return 2;
     tp_error err;
     tp_error_clear(&err);
-    policy_t *policy = cli_load_policy(o, &err);
-    if (!policy) {
-        cli_fail("policy", &err);
-        return 2;
-    }
     const policy_settings *s = policy_get_settings(policy);
     size_t n = (size_t)o->nargs;
     ref_t *refs = calloc(n, sizeof *refs);

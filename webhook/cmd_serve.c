@@ -54,13 +54,11 @@ int cmd_serve(const cli_options *o)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    policy_t *policy = cli_load_policy(o);
+    if (!policy)
+        return 2;
     tp_error err;
     tp_error_clear(&err);
-    policy_t *policy = cli_load_policy(o, &err);
-    if (!policy) {
-        cli_fail("policy", &err);
-        return 2;
-    }
     const policy_settings *s = policy_get_settings(policy);
     resolver_t *resolver = cli_make_resolver(o, s, &err);
     audit_t *audit = resolver ? audit_open(s->audit_log, &err) : NULL;

@@ -20,9 +20,14 @@
 
 #define REVIEW_FILE_MAX (64u << 20)
 
-policy_t *cli_load_policy(const cli_options *o, tp_error *err)
+policy_t *cli_load_policy(const cli_options *o)
 {
-    return o->config ? policy_load_file(o->config, err) : policy_load_default(err);
+    tp_error err;
+    tp_error_clear(&err);
+    policy_t *p = o->config ? policy_load_file(o->config, &err) : policy_load_default(&err);
+    if (!p)
+        cli_fail("policy", &err);
+    return p;
 }
 
 /* The resolver as the policy file and the flags configure it; flags win. */
@@ -99,13 +104,11 @@ int cmd_review(const cli_options *o)
         fputs("usage: tagpin review [--config FILE] [--validate] FILE|-\n", stderr);
         return 2;
     }
+    policy_t *policy = cli_load_policy(o);
+    if (!policy)
+        return 2;
     tp_error err;
     tp_error_clear(&err);
-    policy_t *policy = cli_load_policy(o, &err);
-    if (!policy) {
-        cli_fail("policy", &err);
-        return 2;
-    }
     const policy_settings *s = policy_get_settings(policy);
     char *body = NULL;
     size_t len = 0;

@@ -20,13 +20,13 @@ typedef struct cli_options {
 } cli_options;
 
 /* Shared by the commands: the policy from --config or the embedded default
- * (new reference), the resolver as policy and flags configure it (new), and
+ * (new reference; NULL after printing why), the resolver as policy and flags configure it (new), and
  * printing an error to stderr. */
 struct policy;
 struct policy_settings;
 struct resolver;
 struct tp_error;
-struct policy *cli_load_policy(const cli_options *o, struct tp_error *err);
+struct policy *cli_load_policy(const cli_options *o);
 struct resolver *cli_make_resolver(const cli_options *o, const struct policy_settings *s,
                                    struct tp_error *err);
 void cli_fail(const char *what, const struct tp_error *err);

@@ -426,6 +426,9 @@ else
   grep -q 'failed calling webhook "pin.tagpin.io"' "$work/down-fail.out" ||
     bad "Fail refusal does not name the webhook: $(cat "$work/down-fail.out")"
 fi
+# The chart's promise: kube-system never depends on tagpin (namespaceSelector).
+kubectl -n kube-system run sys-pod --image="$(img shop/fail:1.0.0)" --restart=Never > "$work/sys.out" 2>&1 ||
+  bad "failurePolicy Fail blocked kube-system with tagpin down: $(cat "$work/sys.out")"
 grep -q 'failurePolicy: Ignore' "$work/chart-ignore/webhooks.yaml" || fail "Ignore render"
 kubectl apply -f "$work/chart-ignore/webhooks.yaml" > /dev/null
 admitted() { kubectl -n shop apply -f "$work/down.yaml" > "$work/down-ignore.out" 2>&1; }
