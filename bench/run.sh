@@ -56,6 +56,10 @@ reg_push --name R image oci bench/agent:3.2 >"$D/agent.json" || exit 1
 bash "$src/.ci/dev-cert" "$D/tls"
 printf 'registry: {insecure: ["%s"]}\n' "$R_HOST" >"$D/policy.yaml"
 reg_python "$here/make_review.py" "$R_HOST" "$D/review.json"
+# Diagnostic variant: the same review with one image in all 3 containers, so
+# the resolver has one distinct reference and starts no threads of its own.
+sed "s#bench/sidecar:2.1#bench/web:1.0#g; s#bench/agent:3.2#bench/web:1.0#g" \
+  "$D/review.json" >"$D/review-one.json"
 
 # --- servers ------------------------------------------------------------------
 # Audit records go to stdout as shipped; here they are formatted and dropped.
@@ -88,8 +92,9 @@ cold_all=$(reg_log_count R '*' '.' '*' "$mark")
 result() { grep '^RESULT ' "$1" | tail -n1; }
 field() { sed -n "s/.* $2=\([0-9.]*\).*/\1/p" <<<"$1"; }
 run_load() { # NAME PORT EXTRA...
-  local name=$1 port=$2; shift 2
-  if ! "$load" --port "$port" --body "$D/review.json" --path '/mutate?timeout=10s' \
+  local name=$1 port=$2 body=$D/review.json; shift 2
+  [ "$name" = tagpin-one ] && body=$D/review-one.json
+  if ! "$load" --port "$port" --body "$body" --path '/mutate?timeout=10s' \
        --ca "$D/tls/ca.pem" --expect '"allowed":true' "$@" >"$D/$name.out" 2>"$D/$name.err"; then
     fail "$name: load generator failed: $(cat "$D/$name.err")"
   fi
@@ -99,6 +104,7 @@ run_load() { # NAME PORT EXTRA...
 mark=$(reg_log_mark R)
 base_rps=$(run_load base-rps "$bport" --connections "$conns" --duration "$dur")
 tag_rps=$(run_load tagpin-rps "$tport" --connections "$conns" --duration "$dur")
+one_rps=$(run_load tagpin-one "$tport" --connections "$conns" --duration "$dur")
 base_rate=$(run_load base-rate "$bport" --connections "$conns" --duration "$rate_dur" --rate 1000)
 tag_rate=$(run_load tagpin-rate "$tport" --connections "$conns" --duration "$rate_dur" --rate 1000)
 sleep 0.3
@@ -157,7 +163,8 @@ echo "machine: $(nproc) cores, $(uname -r); load: $conns keep-alive TLS connecti
 echo
 echo "Admission (warm cache, Deployment with 3 containers, POST /mutate over TLS keep-alive)"
 printf '%-24s %10s %10s %10s %10s %8s\n' server reviews/s p50_us p99_us p99.9_us errors
-for row in "baseline:$base_rps" "tagpin:$tag_rps" "baseline@1000/s:$base_rate" "tagpin@1000/s:$tag_rate"; do
+for row in "baseline:$base_rps" "tagpin:$tag_rps" "tagpin(1 distinct img):$one_rps" \
+           "baseline@1000/s:$base_rate" "tagpin@1000/s:$tag_rate"; do
   r=${row#*:}
   printf '%-24s %10s %10s %10s %10s %8s\n' "${row%%:*}" "$(field "$r" rps)" "$(field "$r" p50_us)" \
     "$(field "$r" p99_us)" "$(field "$r" p999_us)" "$(field "$r" errors)"
@@ -180,7 +187,7 @@ echo "cold: tagpin/skopeo wall time $(ratio "$tp_cold_ms" "$sk_ms")x (target <= 
 echo "callgrind instructions: tagpin resolve cold process $cg_cold, warm resolution $cg_warm"
 
 if [ -n "$check" ]; then
-  for r in "$base_rps" "$tag_rps" "$base_rate" "$tag_rate"; do
+  for r in "$base_rps" "$tag_rps" "$one_rps" "$base_rate" "$tag_rate"; do
     for k in requests rps p50_us p99_us p999_us; do
       [ -n "$(field "$r" "$k")" ] || fail "result line without $k: '$r'"
     done
