@@ -141,7 +141,7 @@ tp_inproc_cold_ms=$(awk -v us="$(field "$loop" cold_us)" 'BEGIN { printf "%.2f",
 warm_req=$(awk -v r="$loop_req" -v c="$(field "$loop" cold_requests)" -v n="$warm_n" \
   'BEGIN { printf "%.4f", (r - c) / n }')
 
-cg_cold="-" cg_warm="-"
+cg_cold="-" cg_warm="-" cg_base_review="-" cg_tag_review="-"
 if [ -n "$callgrind" ] && command -v valgrind >/dev/null; then
   irs() { sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$1" | tail -n1; }
   valgrind --tool=callgrind --callgrind-out-file=/dev/null "$tagpin" resolve \
@@ -154,6 +154,37 @@ if [ -n "$callgrind" ] && command -v valgrind >/dev/null; then
   a=$(irs "$D/cg-1.err") b=$(irs "$D/cg-1001.err")
   [ -n "$a" ] && [ -n "$b" ] && cg_warm=$(( (b - a) / 1000 ))
   [ -n "$cg_cold" ] || cg_cold="-"
+  # Instructions per warm review in each server: a run of 1,100 reviews minus
+  # a run of 100, one connection, under callgrind (slow: about a minute).
+  cg_serve() { # tagpin|baseline N: prints the server's instruction total
+    local who=$1 n=$2 pid port="" log=$D/cg-$1-$2.err
+    rm -f "$D/cg.port"
+    if [ "$who" = tagpin ]; then
+      valgrind --tool=callgrind --callgrind-out-file=/dev/null "$tagpin" serve --config \
+        "$D/policy.yaml" --listen 127.0.0.1:0 --tls-cert "$D/tls/server.pem" \
+        --tls-key "$D/tls/server.key" >/dev/null 2>"$log" &
+    else
+      valgrind --tool=callgrind --callgrind-out-file=/dev/null "$baseline" "$D/tls/server.pem" \
+        "$D/tls/server.key" "$D/cg.port" 2>"$log" &
+    fi
+    pid=$!
+    for _ in $(seq 1 300); do
+      port=$(sed -n 's/.*serving https on port \([0-9]*\).*/\1/p' "$log" | head -n1)
+      [ -z "$port" ] && port=$(cat "$D/cg.port" 2>/dev/null || true)
+      [ -n "$port" ] && break
+      sleep 0.1
+    done
+    if [ -n "$port" ]; then
+      "$load" --port "$port" --body "$D/review.json" --path '/mutate?timeout=10s' \
+        --ca "$D/tls/ca.pem" --connections 1 --duration 300 --max "$n" >/dev/null 2>&1
+    fi
+    kill -TERM "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+    irs "$log"
+  }
+  a=$(cg_serve baseline 100) b=$(cg_serve baseline 1100)
+  [ -n "$a" ] && [ -n "$b" ] && cg_base_review=$(( (b - a) / 1000 ))
+  a=$(cg_serve tagpin 100) b=$(cg_serve tagpin 1100)
+  [ -n "$a" ] && [ -n "$b" ] && cg_tag_review=$(( (b - a) / 1000 ))
 fi
 
 # --- summary ---------------------------------------------------------------------
@@ -173,6 +204,7 @@ t=$(field "$tag_rps" rps) b=$(field "$base_rps" rps) p=$(field "$tag_rate" p99_u
 echo "tagpin/baseline throughput: $(ratio "$t" "$b")x   (target >= 0.5x)"
 echo "tagpin reviews/s: $t   (target >= 10000)"
 echo "tagpin p99 at 1000/s: ${p} us   (target < 1000 us)"
+echo "callgrind instructions per warm review: baseline $cg_base_review, tagpin $cg_tag_review ($(ratio "$cg_tag_review" "$cg_base_review")x)"
 echo "cold review, 3 unique tags: $cold_req manifest requests ($cold_head HEAD, $cold_get GET), $cold_all registry requests in all; $(ratio "$cold_req" 3) per unique tag (target 1)"
 echo "registry requests during the warm runs: $warm_admit_req"
 echo
