@@ -219,6 +219,12 @@ echo "cold: tagpin/skopeo wall time $(ratio "$tp_cold_ms" "$sk_ms")x (target <= 
 echo "callgrind instructions: tagpin resolve cold process $cg_cold, warm resolution $cg_warm"
 
 if [ -n "$check" ]; then
+  # Stop the servers first so a sanitizer build reports leaks, then look.
+  for p in $pids; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null || true; done
+  pids=""
+  for f in "$D/tagpin.err" "$D/baseline.err" "$D/loop.err"; do
+    ! grep -q 'Sanitizer\|runtime error:' "$f" 2>/dev/null || fail "sanitizer report in $f: $(head -c 2000 "$f")"
+  done
   for r in "$base_rps" "$tag_rps" "$one_rps" "$base_rate" "$tag_rate"; do
     for k in requests rps p50_us p99_us p999_us; do
       [ -n "$(field "$r" "$k")" ] || fail "result line without $k: '$r'"
