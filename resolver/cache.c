@@ -251,6 +251,19 @@ static void wait_shared(cache_t *c, entry *e, const char *key, int64_t deadline,
         flight_free(f);
 }
 
+bool cache_peek(cache_t *c, const char *key, resolution *out)
+{
+    pthread_mutex_lock(&c->mu);
+    entry *e = find(c, key);
+    bool hit = e && e->has_value && answer_fresh(c, e, now_of(c), out);
+    if (hit) {
+        lru_unlink(c, e);
+        lru_push(c, e);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return hit;
+}
+
 cache_outcome cache_begin(cache_t *c, const char *key, int64_t deadline_ms, resolution *out)
 {
     pthread_mutex_lock(&c->mu);

@@ -45,6 +45,10 @@ typedef enum cache_outcome {
 /* Looks key up at the cache clock's now. Waiting for another caller's
  * lookup stops at deadline_ms (tp_now_ms clock): out is then a STALE
  * answer if one is allowed, else TP_TIMEOUT. */
+/* A fresh answer for key into *out without waiting or becoming the owner:
+ * true on a hit (counted as one), false otherwise (nothing counted). */
+bool cache_peek(cache_t *c, const char *key, resolution *out);
+
 cache_outcome cache_begin(cache_t *c, const char *key, int64_t deadline_ms, resolution *out);
 
 /* Reports the owner's answer for key and wakes the waiters. res is updated

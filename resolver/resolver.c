@@ -142,6 +142,24 @@ static void log_moved(resolver_t *r, const char *key, const char *from, const ch
         fprintf(stderr, "%s\n", line);
 }
 
+/* The cache key: normalized name and tag ("latest" when untagged). */
+static bool cache_key(const ref_t *ref, char key[CACHE_KEY_MAX])
+{
+    int w = snprintf(key, CACHE_KEY_MAX, "%s:%s", ref->name,
+                     ref->has_tag && ref->tag[0] ? ref->tag : "latest");
+    return w > 0 && w < CACHE_KEY_MAX;
+}
+
+/* A fresh cached answer without threads, waiting or registry rules: the
+ * rules were applied when the answer was stored. */
+static bool resolve_cached(resolver_t *r, const ref_t *ref, resolution *out)
+{
+    char key[CACHE_KEY_MAX];
+    memset(out, 0, sizeof *out);
+    return !ref->has_digest && registry_allowed(r, ref->domain) && cache_key(ref, key) &&
+           cache_peek(r->cache, key, out);
+}
+
 tp_code resolver_resolve(resolver_t *r, const ref_t *ref, int64_t deadline_ms,
                          resolution *out)
 {
@@ -154,8 +172,7 @@ tp_code resolver_resolve(resolver_t *r, const ref_t *ref, int64_t deadline_ms,
         code = tp_error_set(&out->err, TP_FORBIDDEN,
                             "registry %s is not in allowed_registries; refused %s", ref->domain,
                             ref->name);
-    else if (snprintf(key, sizeof key, "%s:%s", ref->name,
-                      ref->has_tag && ref->tag[0] ? ref->tag : "latest") >= (int)sizeof key)
+    else if (!cache_key(ref, key))
         code = tp_error_set(&out->err, TP_REF, "reference too long");
     if (code != TP_OK) {
         atomic_fetch_add(&r->errors, 1);
@@ -212,12 +229,18 @@ void resolver_resolve_many(resolver_t *r, const ref_t *const *refs, size_t n,
         goto out;
     }
     batch b = {.r = r, .refs = refs, .first = first, .deadline = deadline_ms, .out = out};
-    for (size_t i = 0; i < n; i++) { /* n is a Pod's container count: quadratic is fine */
+    /* n is a Pod's container count: quadratic is fine. Cached answers are
+     * taken first, on this thread, so the warm path (nearly every
+     * admission) starts no thread at all; only misses go to the workers. */
+    for (size_t i = 0; i < n; i++) {
         dup_of[i] = i;
-        for (size_t k = 0; k < b.n_distinct; k++)
-            if (same_image(refs[first[k]], refs[i]))
-                dup_of[i] = first[k];
-        if (dup_of[i] == i)
+        for (size_t j = 0; j < i; j++) {
+            if (dup_of[j] == j && same_image(refs[j], refs[i])) {
+                dup_of[i] = j;
+                break;
+            }
+        }
+        if (dup_of[i] == i && !resolve_cached(r, refs[i], &out[i]))
             first[b.n_distinct++] = i;
     }
     atomic_init(&b.next, 0);
