@@ -1,4 +1,5 @@
 #include "auth.h"
+#include "fileio.h"
 
 #include <ctype.h>
 #include <fnmatch.h>
@@ -320,24 +321,12 @@ auth_creds *auth_creds_parse(const char *json, size_t len, tp_error *err)
 
 auth_creds *auth_creds_load(const char *path, tp_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        tp_error_set(err, TP_CONFIG, "cannot open registry credentials file %s", path);
+    char *buf;
+    size_t n;
+    if (tp_read_file(path, AUTH_CONFIG_MAX, "registry credentials file", &buf, &n, err) != TP_OK)
         return NULL;
-    }
-    char *buf = malloc(AUTH_CONFIG_MAX + 1);
-    size_t n = buf ? fread(buf, 1, AUTH_CONFIG_MAX + 1, f) : 0;
-    bool failed = buf && ferror(f);
-    fclose(f);
-    auth_creds *c = NULL;
-    if (!buf)
-        tp_error_set(err, TP_NOMEM, NULL);
-    else if (failed)
-        tp_error_set(err, TP_CONFIG, "cannot read registry credentials file %s", path);
-    else
-        c = auth_creds_parse(buf, n, err);
-    if (buf)
-        OPENSSL_cleanse(buf, n);
+    auth_creds *c = auth_creds_parse(buf, n, err);
+    OPENSSL_cleanse(buf, n); /* it held passwords */
     free(buf);
     return c;
 }

@@ -1,6 +1,7 @@
 /* The policy object: loading entry points, the arena its strings live in,
  * reference counting, globs and judging. The YAML grammar is policy_load.c. */
 #include "policy_internal.h"
+#include "../resolver/fileio.h"
 
 #include <errno.h>
 #include <stdalign.h>
@@ -146,31 +147,11 @@ policy_t *policy_load_buffer(const char *buf, size_t len, const char *source,
 
 policy_t *policy_load_file(const char *path, tp_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        char why[128] = "";
-        strerror_r(errno, why, sizeof why);
-        tp_error_set(err, TP_IO, "%s: cannot open: %s", path, why);
+    char *buf;
+    size_t len;
+    if (tp_read_file(path, POLICY_FILE_MAX, "policy", &buf, &len, err) != TP_OK)
         return NULL;
-    }
-    /* One byte more than the cap tells "too large" from "exactly the cap". */
-    char *buf = malloc(POLICY_FILE_MAX + 1);
-    if (!buf) {
-        fclose(f);
-        tp_error_set(err, TP_NOMEM, "%s: out of memory", path);
-        return NULL;
-    }
-    size_t len = fread(buf, 1, POLICY_FILE_MAX + 1, f);
-    int read_errno = ferror(f) ? errno : 0;
-    fclose(f);
-    policy_t *p = NULL;
-    if (read_errno) {
-        char why[128] = "";
-        strerror_r(read_errno, why, sizeof why);
-        tp_error_set(err, TP_IO, "%s: cannot read: %s", path, why);
-    } else {
-        p = policy_load_buffer(buf, len, path, err);
-    }
+    policy_t *p = policy_load_buffer(buf, len, path, err);
     free(buf);
     return p;
 }
