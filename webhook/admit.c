@@ -310,4 +310,6 @@ void admit_result_cleanup(admit_result *r)
     free(r->body);
     r->body = NULL;
     r->len = 0;
+    json_decref(r->images);
+    r->images = NULL;
 }

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "../resolver/resolver.h"
 #include "audit.h"
 #include "policy.h"
@@ -22,6 +24,7 @@ typedef struct admit_env {
     policy_t *policy;     /* required */
     resolver_t *resolver; /* NULL: images to pin pass unchanged */
     audit_t *audit;       /* NULL: no audit records */
+    bool keep_images;     /* fill admit_result.images (tagpin pin/check) */
 } admit_env;
 
 #define ADMIT_KIND_MAX 64
@@ -35,6 +38,8 @@ typedef struct admit_result {
                              exempt, ignored, invalid, error */
     char operation[16];   /* for metrics; "" when the review was invalid */
     char kind[ADMIT_KIND_MAX];
+    json_t *images;       /* owned; only with env->keep_images: the audit
+                             record's image list, each with its "pointer" */
 } admit_result;
 
 /* Handles one request body. deadline_ms is absolute (tp_now_ms clock); the

@@ -44,6 +44,8 @@ static json_t *image_record(const admission *a, const item *it)
     }
     if (it->pinned[0])
         json_object_set_new(o, "pinned", json_string(it->pinned));
+    if (a->env->keep_images)
+        json_object_set_new(o, "pointer", json_string(it->site->pointer));
     if (it->note[0])
         json_object_set_new(o, "reason", json_string(it->note));
     else if (it->res && it->res->err.code != TP_OK)
@@ -199,6 +201,8 @@ void answer_build(admission *a, admit_result *out)
     }
     write_audit(a, decision, images, ans.message);
     json_decref(ans.audit_annotations);
+    if (a->env->keep_images)
+        out->images = json_incref(images);
     json_decref(images);
     free(patch);
     text_cleanup(&msg);
