@@ -33,3 +33,13 @@ foreach(dir ${TAGPIN_PIN_CASES})
     tagpin_script_test(pincase.${name} integration 120 pin-cases/run.sh ${dir})
   endif()
 endforeach()
+# Command-line and operations tests: every tests/cli/*.test.sh and tests/ops/*.test.sh is one ctest
+# (cli.<name>, ops.<name>), so new scripts need no registration here.
+foreach(group cli ops)
+  file(GLOB TAGPIN_GROUP_SCRIPTS CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/${group}/*.test.sh)
+  foreach(script ${TAGPIN_GROUP_SCRIPTS})
+    get_filename_component(name ${script} NAME)
+    string(REPLACE ".test.sh" "" name ${name})
+    tagpin_script_test(${group}.${name} ${group} 300 ${group}/${name}.test.sh)
+  endforeach()
+endforeach()
