@@ -1,0 +1,32 @@
+/* Differential: with no selection, jsonsel must agree with jansson (duplicate
+ * keys refused) on every input it accepts; with the review's selection it
+ * must never accept what the full decode refuses. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsonsel.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const jsonsel some[] = {{"a", NULL}, {"request", NULL}, {NULL, NULL}};
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    tp_error err;
+    json_t *mine = jsonsel_decode((const char *)data, size, NULL, 2048, &err);
+    if (mine) {
+        json_t *theirs = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, NULL);
+        if (!theirs || !json_equal(mine, theirs))
+            __builtin_trap();
+        json_decref(theirs);
+    }
+    tp_error part_err;
+    json_t *part = jsonsel_decode((const char *)data, size, some, 2048, &part_err);
+    /* A selection may skip a duplicate key, never a syntax error. */
+    if (part && !mine && !strstr(err.msg, "duplicate object key"))
+        __builtin_trap();
+    json_decref(part);
+    json_decref(mine);
+    return 0;
+}
