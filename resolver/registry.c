@@ -9,6 +9,7 @@
 
 #include "digest.h"
 #include "manifest.h"
+#include "regstats.h"
 #include "token.h"
 
 #define INDEX_CACHE_MAX 128
@@ -195,6 +196,13 @@ static void sleep_ms(int64_t ms)
         ;
 }
 
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
 static bool retryable(long status)
 {
     return status == 429 || status == 502 || status == 503 || status == 504;
@@ -212,6 +220,7 @@ static tp_code authorize_bearer(call *c, const auth_challenge *ch, const char *u
     tp_code code = token_fetch(c->rc->http, ch, ch->scope[0] ? NULL : c->scope, user, pass,
                                c->deadline, value, sizeof value, &ttl, &sub);
     if (code != TP_OK) {
+        atomic_fetch_add(&c->rc->ctr->token_fetch_errors, 1);
         tp_error_set(c->err, code, "token for %s from %s failed: %s%s", c->ref->path,
                      c->ref->domain, sub.msg,
                      sub.http_status == 401 && user
@@ -289,7 +298,11 @@ static tp_code do_request(call *c, const char *method, const char *url, size_t m
                             .deadline_ms = c->deadline};
         tp_error sub;
         tp_error_clear(&sub);
+        struct timespec t0;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         tp_code code = http_perform(c->rc->http, &req, res, &sub);
+        regstats_record(c->rc->ctr->by_registry, c->ref->domain,
+                        code == TP_OK ? res->status : 0, seconds_since(&t0));
         if (code == TP_TIMEOUT && retried_status) /* the cause is the 429/5xx */
             return status_error(c, retried_status);
         if (code != TP_OK)

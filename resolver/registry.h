@@ -18,8 +18,11 @@
 
 typedef struct registry_client registry_client;
 
+typedef struct regstats regstats;
+
 typedef struct registry_counters {
-    atomic_uint_fast64_t requests, token_fetches;
+    atomic_uint_fast64_t requests, token_fetches, token_fetch_errors;
+    regstats *by_registry; /* borrowed; NULL: not counted per registry */
 } registry_counters;
 
 /* New client or NULL with err. http, creds (may be NULL) and counters are

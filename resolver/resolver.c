@@ -13,6 +13,7 @@
 #include "cache.h"
 #include "http.h"
 #include "registry.h"
+#include "regstats.h"
 
 #define RESOLVE_THREADS_MAX 8
 #define CACHE_KEY_MAX (REF_NAME_MAX + REF_TAG_MAX + 2)
@@ -26,6 +27,7 @@ struct resolver {
     cache_t *cache;
     registry_counters ctr;
     atomic_uint_fast64_t errors;
+    atomic_uint_fast64_t resolutions[RESOLVER_SOURCES][RESOLVER_RESULTS];
     void (*log_fn)(void *arg, const char *line);
     void *log_arg;
 };
@@ -78,6 +80,11 @@ resolver_t *resolver_new(const resolver_config *cfg, tp_error *err)
     if (cfg->auth_file && !(r->creds = auth_creds_load(cfg->auth_file, err)))
         goto fail;
     size_t max_manifest = cfg->max_manifest_bytes ? cfg->max_manifest_bytes : 4u << 20;
+    r->ctr.by_registry = regstats_new();
+    if (!r->ctr.by_registry) {
+        tp_error_set(err, TP_NOMEM, NULL);
+        goto fail;
+    }
     r->registry = registry_client_new(r->http, r->creds, cfg->insecure_registries,
                                       cfg->n_insecure_registries, max_manifest, &r->ctr, err);
     if (!r->registry)
@@ -107,6 +114,7 @@ void resolver_free(resolver_t *r)
     registry_client_free(r->registry);
     auth_creds_free(r->creds);
     http_client_free(r->http);
+    regstats_free(r->ctr.by_registry);
     for (size_t i = 0; i < r->n_allowed; i++)
         free(r->allowed[i]);
     free(r->allowed);
@@ -142,6 +150,33 @@ static void log_moved(resolver_t *r, const char *key, const char *from, const ch
         fprintf(stderr, "%s\n", line);
 }
 
+enum { SRC_REGISTRY, SRC_CACHE, SRC_STALE, SRC_SHARED, SRC_NONE };
+
+const char *resolver_source_label(size_t source)
+{
+    static const char *const names[RESOLVER_SOURCES] = {"registry", "cache", "stale", "shared",
+                                                        "none"};
+    return source < RESOLVER_SOURCES ? names[source] : "none";
+}
+
+const char *resolver_result_label(size_t result)
+{
+    static const char *const names[RESOLVER_RESULTS] = {"ok", "not_found", "error"};
+    return result < RESOLVER_RESULTS ? names[result] : "error";
+}
+
+/* One relaxed atomic add: the warm path stays lock-free beyond the cache's. */
+static void count_resolution(resolver_t *r, size_t source, const resolution *out)
+{
+    size_t result = out->err.code == TP_OK ? 0 : out->err.code == TP_NOT_FOUND ? 1 : 2;
+    if (source != SRC_NONE && source != SRC_SHARED)
+        source = out->source == RESOLUTION_STALE ? SRC_STALE
+               : out->source == RESOLUTION_CACHE ? SRC_CACHE : SRC_REGISTRY;
+    else if (source == SRC_SHARED && out->source == RESOLUTION_STALE)
+        source = SRC_STALE;
+    atomic_fetch_add_explicit(&r->resolutions[source][result], 1, memory_order_relaxed);
+}
+
 /* The cache key: normalized name and tag ("latest" when untagged). */
 static bool cache_key(const ref_t *ref, char key[CACHE_KEY_MAX])
 {
@@ -156,8 +191,11 @@ static bool resolve_cached(resolver_t *r, const ref_t *ref, resolution *out)
 {
     char key[CACHE_KEY_MAX];
     memset(out, 0, sizeof *out);
-    return !ref->has_digest && registry_allowed(r, ref->domain) && cache_key(ref, key) &&
-           cache_peek(r->cache, key, out);
+    bool hit = !ref->has_digest && registry_allowed(r, ref->domain) && cache_key(ref, key) &&
+               cache_peek(r->cache, key, out);
+    if (hit)
+        count_resolution(r, SRC_CACHE, out);
+    return hit;
 }
 
 tp_code resolver_resolve(resolver_t *r, const ref_t *ref, int64_t deadline_ms,
@@ -176,9 +214,11 @@ tp_code resolver_resolve(resolver_t *r, const ref_t *ref, int64_t deadline_ms,
         code = tp_error_set(&out->err, TP_REF, "reference too long");
     if (code != TP_OK) {
         atomic_fetch_add(&r->errors, 1);
+        count_resolution(r, SRC_NONE, out);
         return code;
     }
-    if (cache_begin(r->cache, key, deadline_ms, out) == CACHE_OWNER) {
+    cache_outcome how = cache_begin(r->cache, key, deadline_ms, out);
+    if (how == CACHE_OWNER) {
         registry_resolve(r->registry, ref, deadline_ms, out);
         char from[REF_DIGEST_MAX + 1];
         if (cache_finish(r->cache, key, out, from, sizeof from))
@@ -186,6 +226,7 @@ tp_code resolver_resolve(resolver_t *r, const ref_t *ref, int64_t deadline_ms,
     }
     if (out->err.code != TP_OK)
         atomic_fetch_add(&r->errors, 1);
+    count_resolution(r, how == CACHE_SHARED ? SRC_SHARED : SRC_REGISTRY, out);
     return out->err.code;
 }
 
@@ -273,6 +314,16 @@ void resolver_get_stats(resolver_t *r, resolver_stats *out)
     out->moved_tags = cc.moved_tags;
     out->entries = cc.entries;
     out->token_fetches = atomic_load(&r->ctr.token_fetches);
+    out->token_fetch_errors = atomic_load(&r->ctr.token_fetch_errors);
+    for (size_t i = 0; i < RESOLVER_SOURCES; i++)
+        for (size_t j = 0; j < RESOLVER_RESULTS; j++)
+            out->resolutions[i][j] = atomic_load_explicit(&r->resolutions[i][j],
+                                                          memory_order_relaxed);
     out->registry_requests = atomic_load(&r->ctr.requests);
     out->errors = atomic_load(&r->errors);
+}
+
+size_t resolver_get_registry_stats(resolver_t *r, resolver_registry_stats *out, size_t cap)
+{
+    return regstats_copy(r->ctr.by_registry, out, cap);
 }

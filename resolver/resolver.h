@@ -66,12 +66,44 @@ typedef struct resolution {
     unsigned requests;  /* HTTP requests made for this answer, token fetches included */
 } resolution;
 
+/* Where a resolution's answer came from, for metrics: the registry, a fresh
+ * cache entry (or a remembered 404), a stale entry, another caller's
+ * concurrent lookup of the same tag, or none (refused before any lookup). */
+#define RESOLVER_SOURCES 5
+#define RESOLVER_RESULTS 3 /* ok, not_found, error */
+
 /* Counters for metrics; monotonic except entries. */
 typedef struct resolver_stats {
     uint64_t hits, misses, stale_served, negative_hits, evictions, moved_tags;
-    uint64_t token_fetches, registry_requests, errors;
+    uint64_t token_fetches, token_fetch_errors, registry_requests, errors;
+    uint64_t resolutions[RESOLVER_SOURCES][RESOLVER_RESULTS];
     size_t entries;
 } resolver_stats;
+
+/* Label values for resolver_stats.resolutions' indexes; static strings. */
+const char *resolver_source_label(size_t source);
+const char *resolver_result_label(size_t result);
+
+/* Registry requests: one row per registry domain, the first
+ * RESOLVER_REGISTRIES_MAX seen by name, the rest in one row "other". */
+#define RESOLVER_REGISTRIES_MAX 64
+#define RESOLVER_STATUS_SLOTS 12 /* see resolver_status_label */
+#define RESOLVER_LATENCY_BUCKETS 11
+
+/* Upper bounds (seconds) of the latency histogram's buckets. */
+extern const double resolver_latency_buckets[RESOLVER_LATENCY_BUCKETS];
+
+typedef struct resolver_registry_stats {
+    char registry[REF_NAME_MAX + 1];
+    uint64_t requests[RESOLVER_STATUS_SLOTS];   /* by status slot */
+    uint64_t buckets[RESOLVER_LATENCY_BUCKETS]; /* cumulative: <= bound */
+    uint64_t count;
+    double sum; /* seconds */
+} resolver_registry_stats;
+
+/* "200", "401", ... "504", "other" (any other HTTP status), "error" (no
+ * HTTP answer: timeout, TLS, network, refused address). */
+const char *resolver_status_label(size_t slot);
 
 /* New resolver or NULL with err (bad CA file, bad auth file, NOMEM).
  * cfg and its strings are copied. */
@@ -89,5 +121,9 @@ void resolver_resolve_many(resolver_t *r, const ref_t *const *refs, size_t n,
                            int64_t deadline_ms, resolution *out);
 
 void resolver_get_stats(resolver_t *r, resolver_stats *out);
+
+/* Copies up to cap registry rows into out (caller storage; 65 hold all).
+ * Returns how many were written. */
+size_t resolver_get_registry_stats(resolver_t *r, resolver_registry_stats *out, size_t cap);
 
 #endif
