@@ -1,5 +1,8 @@
 /* tagpin serve: wires policy, resolver, audit and the HTTPS server, then
- * waits for signals: SIGHUP reloads the policy, SIGTERM/SIGINT stop. */
+ * waits for signals: SIGHUP reloads the policy and the certificate, SIGTERM
+ * drains and stops, SIGINT stops without the endpoint delay. Changed files
+ * are also picked up without a signal (watch.h). */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,38 +13,105 @@
 #include "commands.h"
 #include "log.h"
 #include "server.h"
+#include "watch.h"
 
-static void reload_policy(app_t *app)
+static void reload_all(app_t *app, server_t *server)
 {
-    if (!app->policy_path) {
-        log_msg(LOG_INFO, "SIGHUP: running on the embedded default policy, nothing to reload");
-        return;
-    }
-    tp_error err;
-    tp_error_clear(&err);
-    policy_t *next = policy_load_file(app->policy_path, &err);
-    if (!next) {
-        log_msg(LOG_ERROR, "policy reload refused, the previous policy stays in force: %s", err.msg);
-        return;
-    }
-    app_swap_policy(app, next);
-    log_msg(LOG_INFO, "policy reloaded from %s", app->policy_path);
+    if (!app->policy_path)
+        log_msg(LOG_INFO, "SIGHUP: running on the embedded default policy, no policy to reload");
+    else if (app_reload_policy(app, true) == RELOAD_UNCHANGED)
+        log_msg(LOG_INFO, "SIGHUP: policy %s unchanged", app->policy_path);
+    server_reload_tls(server, true);
+}
+
+static const char *signal_name(int sig)
+{
+    return sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "signal";
 }
 
 /* Signals are blocked in every thread (libmicrohttpd's inherit the mask)
- * and taken here, synchronously, so handlers never run inside a request. */
-static void wait_for_signals(app_t *app, const sigset_t *set)
+ * and taken here, synchronously, so handlers never run inside a request.
+ * Returns the signal that asked to stop. */
+static int wait_for_stop(app_t *app, server_t *server, const sigset_t *set)
 {
     for (;;) {
         int sig = sigwaitinfo(set, NULL);
-        if (sig == SIGHUP) {
-            reload_policy(app);
-        } else if (sig == SIGTERM || sig == SIGINT) {
-            log_msg(LOG_INFO, "received %s, finishing in-flight requests",
-                    sig == SIGTERM ? "SIGTERM" : "SIGINT");
-            return;
-        }
+        if (sig == SIGHUP)
+            reload_all(app, server);
+        else if (sig == SIGTERM || sig == SIGINT)
+            return sig;
     }
+}
+
+/* Kubernetes removes a terminating pod from the Service endpoints while it
+ * sends SIGTERM; both race. Keep serving with /readyz failing for
+ * shutdownDelay so the API server's new connections stop arriving before
+ * the listener closes. A second SIGTERM or SIGINT cuts the delay short. */
+static void endpoint_delay(long delay_ms, const sigset_t *set)
+{
+    struct timespec left = {(time_t)(delay_ms / 1000), (delay_ms % 1000) * 1000000L};
+    int64_t until = tp_now_ms() + delay_ms;
+    while (delay_ms > 0) {
+        int sig = sigtimedwait(set, NULL, &left);
+        if (sig == SIGTERM || sig == SIGINT || (sig < 0 && errno != EINTR))
+            return;
+        int64_t rest = until - tp_now_ms();
+        if (rest <= 0)
+            return;
+        left.tv_sec = (time_t)(rest / 1000);
+        left.tv_nsec = (long)(rest % 1000) * 1000000L;
+    }
+}
+
+static void drain(app_t *app, server_t *server, int sig, const sigset_t *set)
+{
+    policy_t *p = app_policy(app);
+    long delay = sig == SIGTERM ? policy_get_settings(p)->shutdown_delay_ms : 0;
+    long grace = policy_get_settings(p)->shutdown_grace_ms;
+    policy_free(p);
+    app_set_state(app, APP_DRAINING);
+    server_begin_drain(server);
+    log_msg(LOG_INFO, "received %s: /readyz fails now; closing the listener in %ld ms, then "
+            "up to %ld ms for in-flight requests", signal_name(sig), delay, grace);
+    endpoint_delay(delay, set);
+    unsigned left = server_drain(server, grace);
+    if (left)
+        log_msg(LOG_WARN, "shutdown grace over with %u requests still running; they end at "
+                "their own deadlines", left);
+    else
+        log_msg(LOG_INFO, "in-flight requests finished");
+}
+
+static int serve(app_t *app, const server_config *sc, const char *metrics_listen,
+                 const sigset_t *set)
+{
+    tp_error err;
+    tp_error_clear(&err);
+    if (metrics_listen && app->metrics &&
+        metrics_serve(app->metrics, metrics_listen, &err) != TP_OK) {
+        cli_fail("metrics", &err);
+        return 2;
+    }
+    if (metrics_listen && app->metrics)
+        log_msg(LOG_INFO, "metrics on http port %u (%s)", metrics_port(app->metrics),
+                metrics_listen);
+    server_t *server = server_start(sc, app, &err);
+    if (!server) {
+        cli_fail("serve", &err);
+        return 2;
+    }
+    app_set_state(app, APP_READY); /* certificate and policy are both in force */
+    watch_t *watch = watch_start(app, server);
+    if (!watch)
+        log_msg(LOG_WARN, "cannot start the file watcher; only SIGHUP reloads");
+    log_msg(LOG_INFO, "tagpin %s serving https on port %u (%s), policy %s", TAGPIN_VERSION,
+            server_port(server), sc->listen, app->policy_path ? app->policy_path
+                                                              : "embedded default");
+    int sig = wait_for_stop(app, server, set);
+    watch_stop(watch);
+    drain(app, server, sig, set);
+    server_stop(server);
+    return 0;
 }
 
 int cmd_serve(const cli_options *o)
@@ -75,27 +145,12 @@ int cmd_serve(const cli_options *o)
         .max_body_bytes = s->max_body_bytes,
     };
     const char *metrics_listen = o->metrics_listen ? o->metrics_listen : s->metrics_listen;
-    metrics_t *metrics = metrics_new(resolver, sc.tls_cert);
     app_t app;
-    app_init(&app, policy, resolver, audit, metrics, o->config);
-    if (metrics_listen && metrics && metrics_serve(metrics, metrics_listen, &err) != TP_OK) {
-        cli_fail("metrics", &err);
-        app_cleanup(&app);
-        return 2;
-    }
-    if (metrics_listen && metrics)
-        log_msg(LOG_INFO, "metrics on http port %u (%s)", metrics_port(metrics), metrics_listen);
-    server_t *server = server_start(&sc, &app, &err);
-    if (!server) {
-        cli_fail("serve", &err);
-        app_cleanup(&app);
-        return 2;
-    }
-    log_msg(LOG_INFO, "tagpin %s serving https on port %u (%s), policy %s", TAGPIN_VERSION,
-            server_port(server), sc.listen, o->config ? o->config : "embedded default");
-    wait_for_signals(&app, &set);
-    server_stop(server);
+    /* The certificate's expiry comes from the server's loaded pair. */
+    app_init(&app, policy, resolver, audit, metrics_new(resolver, NULL), o->config);
+    int rc = serve(&app, &sc, metrics_listen, &set);
     app_cleanup(&app);
-    log_msg(LOG_INFO, "stopped");
-    return 0;
+    if (rc == 0)
+        log_msg(LOG_INFO, "stopped");
+    return rc;
 }

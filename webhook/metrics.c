@@ -35,6 +35,8 @@ struct metrics {
     double latency_sum;
     resolver_t *resolver;
     double cert_expiry; /* unix seconds, 0 when unknown */
+    uint64_t reloads[2][2];  /* [metrics_config][ok] */
+    double last_reload_ok[2]; /* unix seconds of the last good reload */
     struct MHD_Daemon *daemon;
     unsigned port;
 };
@@ -72,6 +74,28 @@ void metrics_free(metrics_t *m)
     metrics_stop(m);
     pthread_mutex_destroy(&m->lock);
     free(m);
+}
+
+void metrics_reload(metrics_t *m, metrics_config which, bool ok)
+{
+    if (!m)
+        return;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    pthread_mutex_lock(&m->lock);
+    m->reloads[which][ok]++;
+    if (ok)
+        m->last_reload_ok[which] = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+    pthread_mutex_unlock(&m->lock);
+}
+
+void metrics_set_cert_expiry(metrics_t *m, double unix_seconds)
+{
+    if (!m)
+        return;
+    pthread_mutex_lock(&m->lock);
+    m->cert_expiry = unix_seconds;
+    pthread_mutex_unlock(&m->lock);
 }
 
 static void label_copy(char *dst, const char *src)
@@ -152,6 +176,64 @@ static void counter(text *t, const char *name, const char *help, uint64_t v, con
                 (unsigned long long)v);
 }
 
+static void render_resolutions(text *t, const resolver_stats *s)
+{
+    text_printf(t, "# HELP tagpin_resolutions_total Tag resolutions by where the answer came from and how it ended.\n"
+                   "# TYPE tagpin_resolutions_total counter\n");
+    for (size_t i = 0; i < RESOLVER_SOURCES; i++)
+        for (size_t j = 0; j < RESOLVER_RESULTS; j++)
+            text_printf(t, "tagpin_resolutions_total{source=\"%s\",result=\"%s\"} %llu\n",
+                        resolver_source_label(i), resolver_result_label(j),
+                        (unsigned long long)s->resolutions[i][j]);
+    text_printf(t, "# HELP tagpin_token_fetches_total Registry Bearer tokens fetched, by result.\n"
+                   "# TYPE tagpin_token_fetches_total counter\n"
+                   "tagpin_token_fetches_total{result=\"ok\"} %llu\n"
+                   "tagpin_token_fetches_total{result=\"error\"} %llu\n",
+                (unsigned long long)(s->token_fetches - s->token_fetch_errors),
+                (unsigned long long)s->token_fetch_errors);
+}
+
+/* Registry names are host[:port] from image references: the label escape
+ * still applies, as a reference parser is no place to trust for output. */
+static void render_registries(metrics_t *m, text *t)
+{
+    resolver_registry_stats *rows = calloc(RESOLVER_REGISTRIES_MAX + 1, sizeof *rows);
+    if (!rows)
+        return;
+    size_t n = resolver_get_registry_stats(m->resolver, rows, RESOLVER_REGISTRIES_MAX + 1);
+    text_printf(t, "# HELP tagpin_registry_requests_total HTTP exchanges with registries (manifests), by registry and status; status error: no HTTP answer.\n"
+                   "# TYPE tagpin_registry_requests_total counter\n");
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < RESOLVER_STATUS_SLOTS; k++) {
+            if (!rows[i].requests[k])
+                continue;
+            text_printf(t, "tagpin_registry_requests_total{registry=\"");
+            label_value(t, rows[i].registry);
+            text_printf(t, "\",status=\"%s\"} %llu\n", resolver_status_label(k),
+                        (unsigned long long)rows[i].requests[k]);
+        }
+    text_printf(t, "# HELP tagpin_registry_request_duration_seconds Time of one HTTP exchange with a registry.\n"
+                   "# TYPE tagpin_registry_request_duration_seconds histogram\n");
+    for (size_t i = 0; i < n; i++) {
+        for (size_t b = 0; b <= RESOLVER_LATENCY_BUCKETS; b++) {
+            text_printf(t, "tagpin_registry_request_duration_seconds_bucket{registry=\"");
+            label_value(t, rows[i].registry);
+            if (b < RESOLVER_LATENCY_BUCKETS)
+                text_printf(t, "\",le=\"%g\"} %llu\n", resolver_latency_buckets[b],
+                            (unsigned long long)rows[i].buckets[b]);
+            else
+                text_printf(t, "\",le=\"+Inf\"} %llu\n", (unsigned long long)rows[i].count);
+        }
+        text_printf(t, "tagpin_registry_request_duration_seconds_sum{registry=\"");
+        label_value(t, rows[i].registry);
+        text_printf(t, "\"} %.6f\ntagpin_registry_request_duration_seconds_count{registry=\"",
+                    rows[i].sum);
+        label_value(t, rows[i].registry);
+        text_printf(t, "\"} %llu\n", (unsigned long long)rows[i].count);
+    }
+    free(rows);
+}
+
 static void render_resolver(metrics_t *m, text *t)
 {
     if (!m->resolver)
@@ -165,9 +247,26 @@ static void render_resolver(metrics_t *m, text *t)
     counter(t, "tagpin_cache_evictions_total", "Cache entries evicted (LRU).", s.evictions, "counter");
     counter(t, "tagpin_cache_entries", "Cache entries now.", s.entries, "gauge");
     counter(t, "tagpin_moved_tags_total", "Tags seen pointing at a new digest on refresh.", s.moved_tags, "counter");
-    counter(t, "tagpin_token_fetches_total", "Registry tokens fetched.", s.token_fetches, "counter");
-    counter(t, "tagpin_registry_requests_total", "HTTP requests made to registries.", s.registry_requests, "counter");
     counter(t, "tagpin_resolution_errors_total", "Resolutions that failed.", s.errors, "counter");
+    render_resolutions(t, &s);
+    render_registries(m, t);
+}
+
+static void render_reloads(metrics_t *m, text *t)
+{
+    static const char *const what[2] = {"policy", "certificate"};
+    for (int w = 0; w < 2; w++) {
+        text_printf(t, "# HELP tagpin_%s_reloads_total Reloads of the %s that changed it (ok) or were refused (error).\n"
+                       "# TYPE tagpin_%s_reloads_total counter\n"
+                       "tagpin_%s_reloads_total{result=\"ok\"} %llu\n"
+                       "tagpin_%s_reloads_total{result=\"error\"} %llu\n"
+                       "# HELP tagpin_%s_last_reload_success_timestamp_seconds When the %s last changed by a reload (0: never).\n"
+                       "# TYPE tagpin_%s_last_reload_success_timestamp_seconds gauge\n"
+                       "tagpin_%s_last_reload_success_timestamp_seconds %.3f\n",
+                    what[w], what[w], what[w], what[w], (unsigned long long)m->reloads[w][1],
+                    what[w], (unsigned long long)m->reloads[w][0], what[w], what[w], what[w],
+                    what[w], m->last_reload_ok[w]);
+    }
 }
 
 char *metrics_render(metrics_t *m, size_t *len)
@@ -178,13 +277,15 @@ char *metrics_render(metrics_t *m, size_t *len)
     render_admissions(m, &t);
     counter(&t, "tagpin_admission_series_overflow_total",
             "Requests not counted by label because too many label sets were seen.", m->overflow, "counter");
+    render_reloads(m, &t);
+    double expiry = m->cert_expiry;
     pthread_mutex_unlock(&m->lock);
     render_resolver(m, &t);
     text_printf(&t, "# HELP tagpin_certificate_expiry_timestamp_seconds When the serving certificate expires.\n"
                     "# TYPE tagpin_certificate_expiry_timestamp_seconds gauge\n"
                     "tagpin_certificate_expiry_timestamp_seconds %.0f\n"
                     "# HELP tagpin_build_info Build information.\n# TYPE tagpin_build_info gauge\n"
-                    "tagpin_build_info{version=\"%s\"} 1\n", m->cert_expiry, TAGPIN_VERSION);
+                    "tagpin_build_info{version=\"%s\"} 1\n", expiry, TAGPIN_VERSION);
     if (t.failed) {
         text_cleanup(&t);
         return NULL;

@@ -2,10 +2,13 @@
  *
  * Admission requests by operation, kind and decision; a latency histogram
  * whose buckets resolve well below the API server's 5 ms bucket; the
- * resolver's cache and registry counters; certificate expiry; build info. */
+ * resolver's cache, resolution and per-registry counters; policy and
+ * certificate reloads; certificate expiry; build info. docs/operate.md
+ * lists every series. */
 #ifndef TAGPIN_METRICS_H
 #define TAGPIN_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,6 +21,19 @@ typedef struct metrics metrics_t;
  * scrape time. cert_file (may be NULL) gives tagpin_certificate_expiry. */
 metrics_t *metrics_new(resolver_t *resolver, const char *cert_file);
 void metrics_free(metrics_t *m);
+
+/* What a reload counter is about. */
+typedef enum metrics_config {
+    METRICS_CONFIG_POLICY,
+    METRICS_CONFIG_CERTIFICATE,
+} metrics_config;
+
+/* Counts one reload that changed something (ok) or was refused; an ok one
+ * also sets the last-success timestamp. m may be NULL. Thread-safe. */
+void metrics_reload(metrics_t *m, metrics_config which, bool ok);
+
+/* The serving certificate's notAfter (unix seconds). m may be NULL. */
+void metrics_set_cert_expiry(metrics_t *m, double unix_seconds);
 
 /* Counts one answered admission request; thread-safe. Strings are copied. */
 void metrics_observe(metrics_t *m, const char *operation, const char *kind,

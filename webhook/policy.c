@@ -52,6 +52,9 @@ static void settings_init(policy_settings *s)
     s->listen = "127.0.0.1:8443";
     s->max_body_bytes = 3u << 20;
     s->audit_log = "-";
+    s->reload_interval_ms = 2000;
+    s->shutdown_delay_ms = 2000;
+    s->shutdown_grace_ms = 20000;
     s->mode = POLICY_MODE_ENFORCE;
     s->default_action = POLICY_PIN;
     s->output = POLICY_OUTPUT_TAG_DIGEST;

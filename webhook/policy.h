@@ -47,6 +47,9 @@ typedef struct policy_settings {
     size_t max_body_bytes;       /* 3 MiB by default */
     const char *audit_log;       /* "-" = stdout (default), "off", or a path */
     const char *metrics_listen;  /* NULL = no metrics listener */
+    long reload_interval_ms;     /* 2000: poll policy and TLS files; 0 = only SIGHUP */
+    long shutdown_delay_ms;      /* 2000: SIGTERM to closing the listener, /readyz 503 */
+    long shutdown_grace_ms;      /* 20000: bound on finishing in-flight requests */
     /* admission: */
     policy_mode mode;
     policy_action default_action;        /* when no rule matches: PIN */

@@ -118,6 +118,9 @@ static const field server_fields[] = {
     {"maxBodyBytes", F_SIZE, 0, S(max_body_bytes), 0, NULL, 1, BODY_MAX},
     {"auditLog", F_STR, V_PATH, S(audit_log), 0, NULL, 0, 0},
     {"metricsListen", F_STR, V_ADDR, S(metrics_listen), 0, NULL, 0, 0},
+    {"reloadInterval", F_DURATION, 0, S(reload_interval_ms), 0, NULL, 0, 3600000},
+    {"shutdownDelay", F_DURATION, 0, S(shutdown_delay_ms), 0, NULL, 0, 300000},
+    {"shutdownGrace", F_DURATION, 0, S(shutdown_grace_ms), 0, NULL, 0, 600000},
 };
 
 #define SECTION(name, fields, what) \
