@@ -15,6 +15,9 @@ typedef struct cli_options {
     const char *metrics_listen; /* --metrics-listen ADDR:PORT */
     bool json;                  /* --json */
     bool validate;              /* --validate: review as /validate does */
+    bool offline;               /* --offline: check with the policy only */
+    bool to_stdout;             /* --stdout: pin writes to stdout */
+    const char *namespace;      /* --namespace NS: for objects without one */
     char **args;                /* positional arguments (borrowed argv) */
     int nargs;
 } cli_options;
@@ -35,5 +38,7 @@ int cmd_ref(const cli_options *o);
 int cmd_review(const cli_options *o);
 int cmd_resolve(const cli_options *o);
 int cmd_serve(const cli_options *o);
+int cmd_check(const cli_options *o); /* cmd_pin.c */
+int cmd_pin(const cli_options *o);
 
 #endif

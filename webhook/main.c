@@ -16,13 +16,20 @@ static const char usage[] =
     "           run one AdmissionReview through the pipeline and print the answer\n"
     "  resolve  [--config FILE] [--ca-file FILE] [--auth-file FILE] [--json] IMAGE...\n"
     "           resolve image tags to digests\n"
+    "  pin      [--config FILE] [--ca-file FILE] [--auth-file FILE] [--namespace NS]\n"
+    "           [--stdout] FILE...|-\n"
+    "           pin the images of YAML manifests in place (comments kept); nothing is\n"
+    "           written when an image is denied\n"
+    "  check    [--config FILE] [--ca-file FILE] [--auth-file FILE] [--namespace NS]\n"
+    "           [--offline] FILE...|-\n"
+    "           report FILE:LINE:COL of every image the cluster would deny (exit 1)\n"
     "  ref      IMAGE...   show how image references parse (JSON lines)\n"
     "  version  print the version\n"
     "\n"
     "Without --config the embedded default policy is used (docs/policy.md).\n";
 
 enum { OPT_CONFIG = 1, OPT_LISTEN, OPT_CERT, OPT_KEY, OPT_CA, OPT_AUTH, OPT_METRICS,
-       OPT_JSON, OPT_VALIDATE, OPT_HELP };
+       OPT_JSON, OPT_VALIDATE, OPT_OFFLINE, OPT_STDOUT, OPT_NAMESPACE, OPT_HELP };
 
 static const struct option long_options[] = {
     {"config", required_argument, NULL, OPT_CONFIG},
@@ -34,6 +41,9 @@ static const struct option long_options[] = {
     {"metrics-listen", required_argument, NULL, OPT_METRICS},
     {"json", no_argument, NULL, OPT_JSON},
     {"validate", no_argument, NULL, OPT_VALIDATE},
+    {"offline", no_argument, NULL, OPT_OFFLINE},
+    {"stdout", no_argument, NULL, OPT_STDOUT},
+    {"namespace", required_argument, NULL, OPT_NAMESPACE},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -53,6 +63,9 @@ static int parse_options(int argc, char **argv, cli_options *o)
         case OPT_METRICS: o->metrics_listen = optarg; break;
         case OPT_JSON: o->json = true; break;
         case OPT_VALIDATE: o->validate = true; break;
+        case OPT_OFFLINE: o->offline = true; break;
+        case OPT_STDOUT: o->to_stdout = true; break;
+        case OPT_NAMESPACE: o->namespace = optarg; break;
         case OPT_HELP: fputs(usage, stdout); return 1;
         default: fputs(usage, stderr); return 2;
         }
@@ -89,6 +102,10 @@ int main(int argc, char **argv)
         return cmd_resolve(&o);
     if (strcmp(command, "ref") == 0)
         return cmd_ref(&o);
+    if (strcmp(command, "pin") == 0)
+        return cmd_pin(&o);
+    if (strcmp(command, "check") == 0)
+        return cmd_check(&o);
     fprintf(stderr, "tagpin: unknown command %s\n\n%s", command, usage);
     return 2;
 }
