@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "admit_internal.h"
+#include "jsonw.h"
 #include "log.h"
 #include "patch.h"
 #include "text.h"
@@ -27,39 +28,63 @@ static const char *source_name(resolution_source s)
 }
 
 /* One image as the audit trail and auditAnnotations record it. */
-static json_t *image_record(const admission *a, const item *it)
+static void image_record(jsonw *w, const admission *a, const item *it)
 {
-    json_t *o = json_pack("{s:s, s:s, s:s?, s:s, s:s, s:s?}",
-                          "container", it->site->container, "list", it->site->list,
-                          "image", it->site->image, "verdict", verdict_name(it),
-                          "outcome", it->outcome,
-                          "rule", a->exempt ? "exempt-namespace" : it->verdict.rule);
-    if (!o)
-        return NULL;
-    if (it->unchanged)
-        json_object_set_new(o, "unchanged", json_true());
-    if (it->res && it->res->err.code == TP_OK) {
-        json_object_set_new(o, "digest", json_string(it->res->digest));
-        json_object_set_new(o, "source", json_string(source_name(it->res->source)));
+    jsonw_object(w);
+    jsonw_key(w, "container");
+    jsonw_string(w, it->site->container);
+    jsonw_key(w, "list");
+    jsonw_string(w, it->site->list);
+    jsonw_key(w, "image");
+    jsonw_string(w, it->site->image);
+    jsonw_key(w, "verdict");
+    jsonw_string(w, verdict_name(it));
+    jsonw_key(w, "outcome");
+    jsonw_string(w, it->outcome);
+    const char *rule = a->exempt ? "exempt-namespace" : it->verdict.rule;
+    if (rule) {
+        jsonw_key(w, "rule");
+        jsonw_string(w, rule);
     }
-    if (it->pinned[0])
-        json_object_set_new(o, "pinned", json_string(it->pinned));
-    if (a->env->keep_images)
-        json_object_set_new(o, "pointer", json_string(it->site->pointer));
-    if (it->note[0])
-        json_object_set_new(o, "reason", json_string(it->note));
-    else if (it->res && it->res->err.code != TP_OK)
-        json_object_set_new(o, "reason", json_string(it->res->err.msg));
-    return o;
+    if (it->unchanged) {
+        jsonw_key(w, "unchanged");
+        jsonw_bool(w, true);
+    }
+    if (it->res && it->res->err.code == TP_OK) {
+        jsonw_key(w, "digest");
+        jsonw_string(w, it->res->digest);
+        jsonw_key(w, "source");
+        jsonw_string(w, source_name(it->res->source));
+    }
+    if (it->pinned[0]) {
+        jsonw_key(w, "pinned");
+        jsonw_string(w, it->pinned);
+    }
+    if (a->env->keep_images) {
+        jsonw_key(w, "pointer");
+        jsonw_string(w, it->site->pointer);
+    }
+    const char *reason = it->note[0] ? it->note
+                       : it->res && it->res->err.code != TP_OK ? it->res->err.msg : NULL;
+    if (reason) {
+        jsonw_key(w, "reason");
+        jsonw_string(w, reason);
+    }
+    jsonw_end(w);
 }
 
-static json_t *image_records(const admission *a)
+/* The image list as JSON text (new string), shared by auditAnnotations and
+ * the audit record. */
+static char *image_records(const admission *a, size_t *len)
 {
-    json_t *arr = json_array();
-    for (size_t i = 0; arr && i < a->n; i++)
+    jsonw w;
+    jsonw_init(&w);
+    jsonw_array(&w);
+    for (size_t i = 0; i < a->n; i++)
         if (a->items[i].site->image)
-            json_array_append_new(arr, image_record(a, &a->items[i]));
-    return arr;
+            image_record(&w, a, &a->items[i]);
+    jsonw_end(&w);
+    return jsonw_finish(&w, len);
 }
 
 static void denial_message(const admission *a, text *msg)
@@ -113,59 +138,92 @@ static char *annotation_value(const admission *a)
         if (strcmp(it->outcome, "pinned") == 0)
             json_object_set_new(map, it->site->image, json_string(it->res->digest));
     }
-    char *out = json_dumps(map, JSON_COMPACT | JSON_SORT_KEYS);
+    jsonw w;
+    jsonw_init(&w);
+    jsonw_value(&w, map);
     json_decref(map);
-    return out;
+    return jsonw_finish(&w, NULL);
 }
 
 /* The JSON Patch text, or NULL when nothing changes. */
-static char *build_patch(const admission *a)
+static char *build_patch(const admission *a, size_t *len)
 {
-    json_t *ops = json_array();
-    for (size_t i = 0; ops && i < a->n; i++) {
+    jsonw ops;
+    jsonw_init(&ops);
+    jsonw_array(&ops);
+    bool changes = false;
+    for (size_t i = 0; i < a->n; i++) {
         const item *it = &a->items[i];
-        if (strcmp(it->outcome, "pinned") == 0)
-            patch_add_replace(ops, it->site->pointer, it->pinned);
+        if (strcmp(it->outcome, "pinned") == 0) {
+            patch_add_replace(&ops, it->site->pointer, it->pinned);
+            changes = true;
+        }
     }
-    char *patch = NULL;
-    if (ops && json_array_size(ops) > 0) {
-        char *value = annotation_value(a);
-        if (value && patch_add_annotation(ops, a->rv.object, value) == 0)
-            patch = json_dumps(ops, JSON_COMPACT);
-        free(value);
+    char *value = changes ? annotation_value(a) : NULL;
+    if (!value) {
+        jsonw_cleanup(&ops);
+        return NULL;
     }
-    json_decref(ops);
-    return patch;
+    patch_add_annotation(&ops, a->rv.object, value);
+    free(value);
+    jsonw_end(&ops);
+    return jsonw_finish(&ops, len);
 }
 
-static void write_audit(const admission *a, const char *decision, json_t *images,
-                        const char *message)
+static void write_audit(const admission *a, const char *decision, const char *images,
+                        size_t images_len, const char *message)
 {
-    if (!a->env->audit)
+    if (!audit_enabled(a->env->audit))
         return;
     char when[48];
     log_format_time(when, sizeof when);
     const review *rv = &a->rv;
-    json_t *rec = json_pack(
-        "{s:s, s:s, s:s, s:s, s:O?, s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:I, s:O}",
-        "time", when, "event", "admission", "uid", rv->uid, "user", rv->username,
-        "groups", rv->groups, "operation", rv->operation, "kind", rv->kind,
-        "apiGroup", rv->group, "namespace", rv->namespace, "name", rv->name,
-        "dryRun", rv->dry_run, "endpoint", a->ep == ADMIT_MUTATE ? "mutate" : "validate",
-        "decision", decision, "latencyMs", (json_int_t)(tp_now_ms() - a->start_ms),
-        "images", images);
-    if (rec && message)
-        json_object_set_new(rec, "message", json_string(message));
-    audit_write(a->env->audit, rec);
-    json_decref(rec);
+    jsonw w;
+    jsonw_init(&w);
+    jsonw_object(&w);
+    jsonw_key(&w, "time"); jsonw_string(&w, when);
+    jsonw_key(&w, "event"); jsonw_string(&w, "admission");
+    jsonw_key(&w, "uid"); jsonw_string(&w, rv->uid);
+    jsonw_key(&w, "user"); jsonw_string(&w, rv->username);
+    if (rv->groups) {
+        jsonw_key(&w, "groups");
+        jsonw_value(&w, rv->groups);
+    }
+    jsonw_key(&w, "operation"); jsonw_string(&w, rv->operation);
+    jsonw_key(&w, "kind"); jsonw_string(&w, rv->kind);
+    jsonw_key(&w, "apiGroup"); jsonw_string(&w, rv->group);
+    jsonw_key(&w, "namespace"); jsonw_string(&w, rv->namespace);
+    jsonw_key(&w, "name"); jsonw_string(&w, rv->name);
+    jsonw_key(&w, "dryRun"); jsonw_bool(&w, rv->dry_run);
+    jsonw_key(&w, "endpoint"); jsonw_string(&w, a->ep == ADMIT_MUTATE ? "mutate" : "validate");
+    jsonw_key(&w, "decision"); jsonw_string(&w, decision);
+    jsonw_key(&w, "latencyMs"); jsonw_int(&w, (long long)(tp_now_ms() - a->start_ms));
+    jsonw_key(&w, "images"); jsonw_raw(&w, images, images_len);
+    if (message) {
+        jsonw_key(&w, "message");
+        jsonw_string(&w, message);
+    }
+    jsonw_end(&w);
+    size_t len;
+    char *line = jsonw_finish(&w, &len);
+    if (line)
+        audit_write_line(a->env->audit, line, len);
+    free(line);
 }
 
-static json_t *audit_annotations(const char *decision, json_t *images)
+/* auditAnnotations: {"decision":…,"images":"<the image list as text>"};
+ * the API server's audit log takes string values only. */
+static char *audit_annotations(const char *decision, const char *images, size_t images_len)
 {
-    char *summary = json_dumps(images, JSON_COMPACT);
-    json_t *ann = json_pack("{s:s, s:s?}", "decision", decision, "images", summary);
-    free(summary);
-    return ann;
+    jsonw w;
+    jsonw_init(&w);
+    jsonw_object(&w);
+    jsonw_key(&w, "decision");
+    jsonw_string(&w, decision);
+    jsonw_key(&w, "images");
+    jsonw_stringn(&w, images, images_len);
+    jsonw_end(&w);
+    return jsonw_finish(&w, NULL);
 }
 
 void answer_build(admission *a, admit_result *out)
@@ -180,30 +238,32 @@ void answer_build(admission *a, admit_result *out)
         ans.code = 403;
         ans.message = text_cstr(&msg);
         decision = "denied";
-    } else if ((patch = build_patch(a)) != NULL) {
+    } else if ((patch = build_patch(a, &ans.patch_len)) != NULL) {
         ans.patch = patch;
-        ans.patch_len = strlen(patch);
         decision = "patched";
     } else {
         decision = a->exempt ? "exempt" : json_array_size(a->warnings) ? "warned" : "allowed";
     }
-    json_t *images = image_records(a);
-    ans.audit_annotations = audit_annotations(decision, images);
+    size_t images_len = 0;
+    char *images = image_records(a, &images_len);
+    char *annotations = images ? audit_annotations(decision, images, images_len) : NULL;
+    ans.audit_annotations = annotations;
 
     out->http_status = 200;
     out->is_json = true;
     out->decision = decision;
-    out->body = review_respond(&a->rv, &ans, &out->len);
+    out->body = annotations ? review_respond(&a->rv, &ans, &out->len) : NULL;
     if (!out->body) {
         out->http_status = 500;
         out->is_json = false;
         out->decision = "error";
     }
-    write_audit(a, decision, images, ans.message);
-    json_decref(ans.audit_annotations);
-    if (a->env->keep_images)
-        out->images = json_incref(images);
-    json_decref(images);
+    if (images)
+        write_audit(a, decision, images, images_len, ans.message);
+    if (images && a->env->keep_images)
+        out->images = json_loadb(images, images_len, 0, NULL);
+    free(annotations);
+    free(images);
     free(patch);
     text_cleanup(&msg);
 }

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 struct audit {
@@ -49,27 +50,32 @@ void audit_close(audit_t *a)
     free(a);
 }
 
-void audit_write(audit_t *a, json_t *record)
+bool audit_enabled(const audit_t *a)
 {
-    if (!a || a->fd < 0 || !record)
+    return a && a->fd >= 0;
+}
+
+void audit_write_line(audit_t *a, const char *line, size_t len)
+{
+    if (!audit_enabled(a))
         return;
-    char *text = json_dumps(record, JSON_COMPACT);
-    if (!text)
-        return;
-    size_t n = strlen(text);
-    text[n] = '\n';
-    /* O_APPEND plus one write per record keeps lines whole; the lock keeps
+    /* O_APPEND plus one writev per record keeps lines whole; the lock keeps
      * records from different threads in order on pipes too. */
+    struct iovec iov[2] = {{(void *)line, len}, {"\n", 1}};
     pthread_mutex_lock(&a->lock);
-    size_t off = 0;
-    while (off < n + 1) {
-        ssize_t w = write(a->fd, text + off, n + 1 - off);
+    while (iov[1].iov_len > 0) {
+        ssize_t w = writev(a->fd, iov[0].iov_len ? iov : iov + 1, iov[0].iov_len ? 2 : 1);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
             break;
-        off += (size_t)w;
+        size_t done = (size_t)w;
+        for (int i = 0; i < 2 && done > 0; i++) {
+            size_t take = done < iov[i].iov_len ? done : iov[i].iov_len;
+            iov[i].iov_base = (char *)iov[i].iov_base + take;
+            iov[i].iov_len -= take;
+            done -= take;
+        }
     }
     pthread_mutex_unlock(&a->lock);
-    free(text);
 }

@@ -4,9 +4,8 @@
 #ifndef TAGPIN_AUDIT_H
 #define TAGPIN_AUDIT_H
 
-#include <jansson.h>
-
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "../resolver/error.h"
 
@@ -18,7 +17,12 @@ typedef struct audit audit_t;
 audit_t *audit_open(const char *where, tp_error *err);
 void audit_close(audit_t *a);
 
-/* Writes record (borrowed) as one line; thread-safe. */
-void audit_write(audit_t *a, json_t *record);
+/* Whether records are kept at all ("off" drops them): callers skip
+ * building a record nobody reads. */
+bool audit_enabled(const audit_t *a);
+
+/* Writes one record, JSON text without its newline, as one line;
+ * thread-safe. */
+void audit_write_line(audit_t *a, const char *line, size_t len);
 
 #endif

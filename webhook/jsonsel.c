@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
+
 #define NUMBER_MAX 64  /* longest number lexeme that is built (skipped: any) */
 #define KEY_INLINE 128 /* member names up to this length need no allocation */
 
@@ -51,27 +53,6 @@ static int buf_put(parser *ps, const void *data, size_t n)
     ps->len += n;
     ps->buf[ps->len] = '\0';
     return 0;
-}
-
-/* Length of the UTF-8 sequence at p (RFC 3629: no overlongs, no
- * surrogates, nothing past U+10FFFF), or 0 when it is not valid. */
-static size_t utf8_len(const unsigned char *p, const unsigned char *end)
-{
-    unsigned char c = p[0];
-    size_t n = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
-    if (n == 0 || (size_t)(end - p) < n)
-        return 0;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c == 0xE0) lo = 0xA0;
-    else if (c == 0xED) hi = 0x9F;
-    else if (c == 0xF0) lo = 0x90;
-    else if (c == 0xF4) hi = 0x8F;
-    if (p[1] < lo || p[1] > hi)
-        return 0;
-    for (size_t i = 2; i < n; i++)
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-    return n;
 }
 
 static int hex4(parser *ps, unsigned *out)
@@ -167,7 +148,7 @@ static int string(parser *ps, bool decode)
         } else if (c < 0x20) {
             return fail(ps, "control character in string");
         } else {
-            size_t n = utf8_len(ps->p, ps->end);
+            size_t n = utf8_seq_len(ps->p, ps->end);
             if (n == 0)
                 return fail(ps, "invalid UTF-8 in string");
             if (decode && buf_put(ps, ps->p, n) != 0)

@@ -35,36 +35,47 @@ tp_code patch_pinned_image(const char *written, const ref_t *ref,
     return (w < 0 || (size_t)w >= cap) ? TP_TOO_LARGE : TP_OK;
 }
 
-static int add_op(json_t *ops, const char *op, const char *path, json_t *value)
+/* {"op":op,"path":path,"value": opens here; the caller writes the value
+ * and closes the op with jsonw_end. */
+static void begin_op(jsonw *ops, const char *op, const char *path)
 {
-    json_t *o = json_pack("{s:s, s:s, s:o}", "op", op, "path", path, "value", value);
-    return o ? json_array_append_new(ops, o) : -1;
+    jsonw_object(ops);
+    jsonw_key(ops, "op");
+    jsonw_string(ops, op);
+    jsonw_key(ops, "path");
+    jsonw_string(ops, path);
+    jsonw_key(ops, "value");
 }
 
-int patch_add_replace(json_t *ops, const char *path, const char *value)
+void patch_add_replace(jsonw *ops, const char *path, const char *value)
 {
-    json_t *v = json_string(value);
-    return v ? add_op(ops, "replace", path, v) : -1;
+    begin_op(ops, "replace", path);
+    jsonw_string(ops, value);
+    jsonw_end(ops);
 }
 
-int patch_add_annotation(json_t *ops, json_t *object, const char *value)
+void patch_add_annotation(jsonw *ops, json_t *object, const char *value)
 {
     json_t *meta = json_object_get(object, "metadata");
     json_t *annotations = json_object_get(meta, "annotations");
+    if (!json_is_object(meta)) {
+        begin_op(ops, "add", "/metadata");
+        jsonw_object(ops);
+        jsonw_key(ops, "annotations");
+    } else if (!json_is_object(annotations)) {
+        begin_op(ops, "add", "/metadata/annotations");
+    } else {
+        /* "add" on an existing member replaces it (RFC 6902 4.1). */
+        begin_op(ops, "add", "/metadata/annotations/" PATCH_ANNOTATION_TOKEN);
+        jsonw_string(ops, value);
+        jsonw_end(ops);
+        return;
+    }
+    jsonw_object(ops);
+    jsonw_key(ops, PATCH_ANNOTATION);
+    jsonw_string(ops, value);
+    jsonw_end(ops);
     if (!json_is_object(meta))
-        return add_op(ops, "add", "/metadata",
-                      json_pack("{s:{s:s}}", "annotations", PATCH_ANNOTATION, value));
-    if (!json_is_object(annotations))
-        return add_op(ops, "add", "/metadata/annotations",
-                      json_pack("{s:s}", PATCH_ANNOTATION, value));
-    char token[64];
-    if (patch_escape_token(PATCH_ANNOTATION, token, sizeof token) != TP_OK)
-        return -1;
-    char path[96];
-    int w = snprintf(path, sizeof path, "/metadata/annotations/%s", token);
-    if (w < 0 || (size_t)w >= sizeof path)
-        return -1;
-    /* "add" on an existing member replaces it (RFC 6902 4.1). */
-    json_t *v = json_string(value);
-    return v ? add_op(ops, "add", path, v) : -1;
+        jsonw_end(ops);
+    jsonw_end(ops);
 }

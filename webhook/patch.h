@@ -7,12 +7,14 @@
 
 #include "../resolver/error.h"
 #include "../resolver/ref.h"
+#include "jsonw.h"
 #include "policy.h"
 
 /* The annotation tagpin writes on the object's own metadata (never on a pod
  * template, so recording a pin never starts a rollout). Its value is a JSON
  * object mapping each reference as written to the digest it was pinned to. */
 #define PATCH_ANNOTATION "tagpin.io/pinned"
+#define PATCH_ANNOTATION_TOKEN "tagpin.io~1pinned" /* as an RFC 6901 token */
 
 /* Escapes one reference token per RFC 6901 ('~' -> "~0", '/' -> "~1") into
  * out. Returns TP_TOO_LARGE when cap is too small. */
@@ -25,13 +27,12 @@ tp_code patch_pinned_image(const char *written, const ref_t *ref,
                            const char *digest, policy_output output,
                            char *out, size_t cap);
 
-/* Appends {"op":"replace","path":path,"value":value} to ops (a JSON array).
- * Returns -1 when out of memory. */
-int patch_add_replace(json_t *ops, const char *path, const char *value);
+/* Writes {"op":"replace","path":path,"value":value} into ops, an open
+ * JSON array. */
+void patch_add_replace(jsonw *ops, const char *path, const char *value);
 
-/* Appends the op that sets PATCH_ANNOTATION to value (JSON text) in
- * object's metadata, creating metadata.annotations when the object has none.
- * Returns -1 when out of memory. */
-int patch_add_annotation(json_t *ops, json_t *object, const char *value);
+/* Writes the op that sets PATCH_ANNOTATION to value (JSON text) in
+ * object's metadata, creating metadata.annotations when the object has none. */
+void patch_add_annotation(jsonw *ops, json_t *object, const char *value);
 
 #endif

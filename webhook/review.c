@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "jsonsel.h"
+#include "jsonw.h"
 #include "patch.h"
 
 /* What tagpin reads of a review; everything else is validated and skipped
@@ -134,60 +135,70 @@ void review_cleanup(review *r)
     memset(r, 0, sizeof *r);
 }
 
-static json_t *base64(const char *data, size_t len)
+/* patch as base64, the form AdmissionReview carries it in. */
+static void write_base64(jsonw *w, const char *data, size_t len)
 {
-    if (len > (size_t)INT32_MAX / 2)
-        return NULL;
-    size_t cap = 4 * ((len + 2) / 3) + 1;
-    unsigned char *buf = malloc(cap);
-    if (!buf)
-        return NULL;
-    EVP_EncodeBlock(buf, (const unsigned char *)data, (int)len);
-    json_t *s = json_string((const char *)buf);
+    if (len > (size_t)INT32_MAX / 2) {
+        w->failed = true;
+        return;
+    }
+    unsigned char *buf = malloc(4 * ((len + 2) / 3) + 1);
+    if (!buf) {
+        w->failed = true;
+        return;
+    }
+    int n = EVP_EncodeBlock(buf, (const unsigned char *)data, (int)len);
+    jsonw_stringn(w, (const char *)buf, (size_t)n);
     free(buf);
-    return s;
 }
 
-/* json_object_set_new returns -1 on failure and frees value: count failures. */
-static int set(json_t *obj, const char *key, json_t *value)
+static void write_status(jsonw *w, const review_answer *a)
 {
-    return value ? json_object_set_new(obj, key, value) : -1;
-}
-
-static int add_status(json_t *resp, const review_answer *a)
-{
-    json_t *status = json_object();
-    int bad = status ? 0 : 1;
-    bad |= set(status, "code", json_integer(a->code ? a->code : 403));
-    bad |= set(status, "reason", json_string("Forbidden"));
-    if (a->message)
-        bad |= set(status, "message", json_string(a->message));
-    return bad | set(resp, "status", status);
+    jsonw_key(w, "status");
+    jsonw_object(w);
+    jsonw_key(w, "code");
+    jsonw_int(w, a->code ? a->code : 403);
+    jsonw_key(w, "reason");
+    jsonw_string(w, "Forbidden");
+    if (a->message) {
+        jsonw_key(w, "message");
+        jsonw_string(w, a->message);
+    }
+    jsonw_end(w);
 }
 
 char *review_respond(const review *r, const review_answer *a, size_t *len)
 {
-    json_t *root = json_object(), *resp = json_object();
-    int bad = (root && resp) ? 0 : 1;
-    bad |= set(root, "apiVersion", json_string(r->api_version ? r->api_version : "admission.k8s.io/v1"));
-    bad |= set(root, "kind", json_string("AdmissionReview"));
-    bad |= set(resp, "uid", json_string(r->uid ? r->uid : ""));
-    bad |= set(resp, "allowed", json_boolean(a->allowed));
+    jsonw w;
+    jsonw_init(&w);
+    jsonw_object(&w);
+    jsonw_key(&w, "apiVersion");
+    jsonw_string(&w, r->api_version ? r->api_version : "admission.k8s.io/v1");
+    jsonw_key(&w, "kind");
+    jsonw_string(&w, "AdmissionReview");
+    jsonw_key(&w, "response");
+    jsonw_object(&w);
+    jsonw_key(&w, "uid");
+    jsonw_string(&w, r->uid ? r->uid : "");
+    jsonw_key(&w, "allowed");
+    jsonw_bool(&w, a->allowed);
     if (!a->allowed)
-        bad |= add_status(resp, a);
+        write_status(&w, a);
     if (a->patch) {
-        bad |= set(resp, "patchType", json_string("JSONPatch"));
-        bad |= set(resp, "patch", base64(a->patch, a->patch_len));
+        jsonw_key(&w, "patchType");
+        jsonw_string(&w, "JSONPatch");
+        jsonw_key(&w, "patch");
+        write_base64(&w, a->patch, a->patch_len);
     }
-    if (a->warnings && json_array_size(a->warnings) > 0)
-        bad |= set(resp, "warnings", json_incref(a->warnings));
-    if (a->audit_annotations && json_object_size(a->audit_annotations) > 0)
-        bad |= set(resp, "auditAnnotations", json_incref(a->audit_annotations));
-    bad |= set(root, "response", json_incref(resp));
-    json_decref(resp);
-    char *text = bad ? NULL : json_dumps(root, JSON_COMPACT);
-    json_decref(root);
-    if (text && len)
-        *len = strlen(text);
-    return text;
+    if (a->warnings && json_array_size(a->warnings) > 0) {
+        jsonw_key(&w, "warnings");
+        jsonw_value(&w, a->warnings);
+    }
+    if (a->audit_annotations) {
+        jsonw_key(&w, "auditAnnotations");
+        jsonw_raw(&w, a->audit_annotations, strlen(a->audit_annotations));
+    }
+    jsonw_end(&w);
+    jsonw_end(&w);
+    return jsonw_finish(&w, len);
 }

@@ -46,7 +46,7 @@ typedef struct review_answer {
     int code;                 /* status.code when denied (403) */
     const char *message;      /* status.message when denied */
     json_t *warnings;         /* borrowed array of strings, or NULL */
-    json_t *audit_annotations;/* borrowed object of strings, or NULL */
+    const char *audit_annotations; /* JSON object text, embedded as is */
     const char *patch;        /* RFC 6902 JSON text, base64-encoded here */
     size_t patch_len;
 } review_answer;

@@ -1,11 +1,13 @@
 /* Differential: with no selection, jsonsel must agree with jansson (duplicate
- * keys refused) on every input it accepts; with the review's selection it
- * must never accept what the full decode refuses. */
+ * keys refused) on every input it accepts, and jsonw must write the value
+ * back so that it reads the same; with a selection, jsonsel must never
+ * accept what the full decode refuses for anything but a skipped duplicate. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "jsonsel.h"
+#include "jsonw.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -20,6 +22,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!theirs || !json_equal(mine, theirs))
             __builtin_trap();
         json_decref(theirs);
+        /* And the writer gives it back unchanged (or refuses past its depth). */
+        jsonw w;
+        jsonw_init(&w);
+        jsonw_value(&w, mine);
+        size_t len;
+        char *text = jsonw_finish(&w, &len);
+        json_t *again = text ? json_loadb(text, len, 0, NULL) : NULL;
+        if (text && (!again || !json_equal(again, mine)))
+            __builtin_trap();
+        json_decref(again);
+        free(text);
     }
     tp_error part_err;
     json_t *part = jsonsel_decode((const char *)data, size, some, 2048, &part_err);

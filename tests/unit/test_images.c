@@ -129,8 +129,8 @@ static void wrong_shapes(void)
 static void pointer_escaping(void)
 {
     char out[32];
-    CHECK_INT(patch_escape_token("tagpin.io/pinned", out, sizeof out), TP_OK);
-    CHECK_STR(out, "tagpin.io~1pinned");
+    CHECK_INT(patch_escape_token(PATCH_ANNOTATION, out, sizeof out), TP_OK);
+    CHECK_STR(out, PATCH_ANNOTATION_TOKEN);
     CHECK_INT(patch_escape_token("a~b/c", out, sizeof out), TP_OK);
     CHECK_STR(out, "a~0b~1c");
     CHECK_INT(patch_escape_token("abcdef", out, 6), TP_TOO_LARGE);
@@ -154,19 +154,21 @@ static void pinned_forms(void)
 
 static void annotation_ops(void)
 {
-    json_t *ops = json_array();
+    jsonw ops;
+    jsonw_init(&ops);
+    jsonw_array(&ops);
     json_t *bare = load("{\"spec\":{}}");
     json_t *no_ann = load("{\"metadata\":{\"name\":\"x\"}}");
     json_t *with_ann = load("{\"metadata\":{\"annotations\":{\"a\":\"b\"}}}");
-    CHECK_INT(patch_add_annotation(ops, bare, "{}"), 0);
-    CHECK_INT(patch_add_annotation(ops, no_ann, "{}"), 0);
-    CHECK_INT(patch_add_annotation(ops, with_ann, "{}"), 0);
-    char *text = json_dumps(ops, JSON_COMPACT | JSON_SORT_KEYS);
+    patch_add_annotation(&ops, bare, "{}");
+    patch_add_annotation(&ops, no_ann, "{}");
+    patch_add_annotation(&ops, with_ann, "{}");
+    jsonw_end(&ops);
+    char *text = jsonw_finish(&ops, NULL);
     CHECK_STR(text, "[{\"op\":\"add\",\"path\":\"/metadata\",\"value\":{\"annotations\":{\"tagpin.io/pinned\":\"{}\"}}},"
                     "{\"op\":\"add\",\"path\":\"/metadata/annotations\",\"value\":{\"tagpin.io/pinned\":\"{}\"}},"
                     "{\"op\":\"add\",\"path\":\"/metadata/annotations/tagpin.io~1pinned\",\"value\":\"{}\"}]");
     free(text);
-    json_decref(ops);
     json_decref(bare);
     json_decref(no_ann);
     json_decref(with_ann);
