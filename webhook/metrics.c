@@ -4,6 +4,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@ struct metrics {
     double latency_sum;
     resolver_t *resolver;
     double cert_expiry; /* unix seconds, 0 when unknown */
+    atomic_long in_flight;
     uint64_t reloads[2][2];  /* [metrics_config][ok] */
     double last_reload_ok[2]; /* unix seconds of the last good reload */
     struct MHD_Daemon *daemon;
@@ -87,6 +89,12 @@ void metrics_reload(metrics_t *m, metrics_config which, bool ok)
     if (ok)
         m->last_reload_ok[which] = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
     pthread_mutex_unlock(&m->lock);
+}
+
+void metrics_in_flight(metrics_t *m, int delta)
+{
+    if (m)
+        atomic_fetch_add_explicit(&m->in_flight, delta, memory_order_relaxed);
 }
 
 void metrics_set_cert_expiry(metrics_t *m, double unix_seconds)
@@ -278,6 +286,9 @@ char *metrics_render(metrics_t *m, size_t *len)
     counter(&t, "tagpin_admission_series_overflow_total",
             "Requests not counted by label because too many label sets were seen.", m->overflow, "counter");
     render_reloads(m, &t);
+    long in_flight = atomic_load_explicit(&m->in_flight, memory_order_relaxed);
+    counter(&t, "tagpin_http_requests_in_flight", "Requests being handled on the HTTPS listener.",
+            (uint64_t)(in_flight > 0 ? in_flight : 0), "gauge");
     double expiry = m->cert_expiry;
     pthread_mutex_unlock(&m->lock);
     render_resolver(m, &t);

@@ -35,6 +35,10 @@ void metrics_reload(metrics_t *m, metrics_config which, bool ok);
 /* The serving certificate's notAfter (unix seconds). m may be NULL. */
 void metrics_set_cert_expiry(metrics_t *m, double unix_seconds);
 
+/* Requests being handled on the HTTPS listener: +1 when one starts, -1
+ * when it completes. m may be NULL. Thread-safe, lock-free. */
+void metrics_in_flight(metrics_t *m, int delta);
+
 /* Counts one answered admission request; thread-safe. Strings are copied. */
 void metrics_observe(metrics_t *m, const char *operation, const char *kind,
                      const char *decision, double seconds);

@@ -219,6 +219,7 @@ static request *request_begin(server_t *s, struct MHD_Connection *c)
     pthread_mutex_lock(&s->flight_mu);
     s->in_flight++;
     pthread_mutex_unlock(&s->flight_mu);
+    metrics_in_flight(s->app->metrics, 1);
     return rq;
 }
 
@@ -253,6 +254,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     free(rq->body);
     free(rq);
     *con_cls = NULL;
+    metrics_in_flight(s->app->metrics, -1);
     pthread_mutex_lock(&s->flight_mu);
     s->in_flight--;
     pthread_cond_broadcast(&s->flight_cv);
