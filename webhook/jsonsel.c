@@ -130,7 +130,7 @@ static int string(parser *ps, bool decode)
         return -1;
     for (;;) {
         const unsigned char *run = ps->p;
-        while (ps->p < ps->end && *ps->p >= 0x20 && *ps->p < 0x80 && *ps->p != '"' && *ps->p != '\\')
+        while (ps->p < ps->end && json_plain_byte(*ps->p))
             ps->p++;
         if (decode && ps->p > run && buf_put(ps, run, (size_t)(ps->p - run)) != 0)
             return -1;

@@ -103,7 +103,7 @@ static void escaped(jsonw *w, const unsigned char *s, size_t n)
     put(w, "\"", 1);
     while (s < end) {
         const unsigned char *run = s;
-        while (s < end && *s >= 0x20 && *s != '"' && *s != '\\' && *s < 0x80)
+        while (s < end && json_plain_byte(*s))
             s++;
         put(w, run, (size_t)(s - run));
         if (s >= end)

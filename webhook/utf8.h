@@ -1,8 +1,26 @@
-/* UTF-8 sequence validation shared by the JSON reader and writer. */
+/* Byte classes shared by the JSON reader and writer. */
 #ifndef TAGPIN_UTF8_H
 #define TAGPIN_UTF8_H
 
 #include <stddef.h>
+
+/* JSON string bytes that stand for themselves: printable ASCII except '"'
+ * and '\\'. Scanning with a table is a third of the instructions of the
+ * comparisons it replaces, and strings are most of a review. */
+static inline int json_plain_byte(unsigned char c)
+{
+    static const unsigned char plain[256] = { /* 0x00-0x7f; the rest stay 0 */
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    };
+    return plain[c];
+}
 
 /* Length of the UTF-8 sequence at p (RFC 3629: no overlongs, no
  * surrogates, nothing past U+10FFFF), or 0 when it is not valid or is cut
