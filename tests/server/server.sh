@@ -21,10 +21,13 @@ contains() { # contains NAME NEEDLE HAYSTACK
 
 bash "$src/.ci/dev-cert" "$work/tls" || exit 1
 cases=$src/tests/cases
+# reloadInterval 0s: only SIGHUP reloads here (tests/ops/reload covers file changes).
 cat > "$work/policy.yaml" <<YAML
 defaultAction: allow
 server:
   auditLog: $work/audit.log
+  reloadInterval: 0s
+  shutdownDelay: 0s
 YAML
 
 start() {
@@ -48,6 +51,16 @@ req() { # req METHOD PATH [BODYFILE] -> prints "STATUS BODY"
   [ -n "${3:-}" ] && args+=(-H 'Content-Type: application/json' --data-binary "@$3")
   local code; code=$(curl "${args[@]}" "$base$2")
   echo "$code $(tr -d '\n' < "$work/body")"
+}
+# reloads RESULT N: waits (bounded) until N reloads with RESULT were counted.
+reloads() {
+  local v
+  for _ in $(seq 1 200); do
+    v=$(curl -sS --max-time 5 "http://127.0.0.1:$mport/metrics" | sed -n "s/^tagpin_policy_reloads_total{result=\"$1\"} //p")
+    [ "$v" = "$2" ] && return 0
+    sleep 0.05
+  done
+  echo "reloads $1: want $2 got $v"; return 1
 }
 field() { PYENV_VERSION=system python3 -c "import json,sys; r=json.load(sys.stdin)['response']; print($1)"; }
 
@@ -105,12 +118,12 @@ denied=$(grep -c '"decision":"denied"' "$work/audit.log")
 contains "audit record names the rule" '"rule":"deny-latest"' "$(head -1 "$work/audit.log")"
 
 # SIGHUP: a good policy takes effect, a bad one is refused and the old stays.
-printf 'mode: warn\nserver:\n  auditLog: %s\n' "$work/audit.log" > "$work/policy.yaml"
-kill -HUP "$pid"; sleep 0.5
+printf 'mode: warn\nserver:\n  auditLog: %s\n  reloadInterval: 0s\n' "$work/audit.log" > "$work/policy.yaml"
+kill -HUP "$pid"; reloads ok 1 || bad "SIGHUP reload counted"
 expect "reload to warn mode admits latest" True \
   "$(req POST /mutate "$cases/deployment-latest/request.json" | cut -d' ' -f2- | field "r['allowed']")"
 printf 'mode: sometimes\n' > "$work/policy.yaml"
-kill -HUP "$pid"; sleep 0.5
+kill -HUP "$pid"; reloads error 1 || bad "SIGHUP refusal counted"
 contains "bad policy refused with line and column" "policy.yaml:1:7" "$(cat "$work/stderr.log")"
 expect "old policy stays after a bad reload" True \
   "$(req POST /mutate "$cases/deployment-latest/request.json" | cut -d' ' -f2- | field "r['allowed']")"
