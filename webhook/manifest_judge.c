@@ -143,10 +143,16 @@ static json_t *warning_image(json_t *images, const char *warning)
     return NULL;
 }
 
+/* The answer's warnings speak as "tagpin: ..." to kubectl users; here the
+ * line already says who is speaking. */
+static const char *warn_mode_prefix = "tagpin (warn mode): ";
+
 static const char *strip_prefix(const char *w)
 {
     if (strncmp(w, "tagpin: ", 8) == 0)
         return w + 8;
+    if (strncmp(w, warn_mode_prefix, strlen(warn_mode_prefix)) == 0)
+        return w + strlen(warn_mode_prefix);
     return w;
 }
 
@@ -204,7 +210,9 @@ static void report_answer(judging *j, const object_id *id, const char *prefix,
         json_t *img = warning_image(res->images, text);
         place(j, prefix, img, &s, &line, &column);
         add(j, JUDGE_WARNING, line, column,
-            format("%s %s/%s: %s", id->kind, id->ns, id->name, strip_prefix(text)),
+            format("%s %s/%s: %s%s", id->kind, id->ns, id->name, strip_prefix(text),
+                   strncmp(text, warn_mode_prefix, strlen(warn_mode_prefix)) == 0
+                       ? " (warn mode)" : ""),
             NULL, NULL, NULL);
     }
     if (!json_is_true(json_object_get(response, "allowed")) && j->out->denied == before) {

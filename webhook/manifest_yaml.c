@@ -581,10 +581,14 @@ static tp_code yaml_failure(parser *p, const yaml_parser_t *yp)
     if (yp->error == YAML_MEMORY_ERROR)
         return tp_error_set(p->err, TP_NOMEM, NULL);
     if (yp->error == YAML_READER_ERROR)
-        return tp_error_set(p->err, TP_INVAL, "%s: %s at byte %zu", p->source,
+        return tp_error_set(p->err, TP_INVAL, "%s: not UTF-8: %s at byte %zu", p->source,
                             yp->problem ? yp->problem : "unreadable", yp->problem_offset);
-    return fail(p, yp->problem_mark, TP_INVAL, "%s%s%s", yp->problem ? yp->problem : "bad YAML",
-                yp->context ? " " : "", yp->context ? yp->context : "");
+    if (!yp->context)
+        return fail(p, yp->problem_mark, TP_INVAL, "YAML syntax error: %s",
+                    yp->problem ? yp->problem : "unknown");
+    return fail(p, yp->problem_mark, TP_INVAL, "YAML syntax error: %s (%s at %zu:%zu)",
+                yp->problem ? yp->problem : "unknown", yp->context,
+                yp->context_mark.line + 1, yp->context_mark.column + 1);
 }
 
 static tp_code run(parser *p, yaml_parser_t *yp)
