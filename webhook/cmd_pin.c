@@ -12,6 +12,7 @@
 
 #include "../resolver/fileio.h"
 #include "commands.h"
+#include "jsonptr.h"
 #include "manifest_edit.h"
 #include "manifest_judge.h"
 
@@ -92,7 +93,7 @@ static bool output_verify(const input *in)
         for (size_t i = 0; want && i < in->rep.n; i++) {
             const judge_finding *f = &in->rep.items[i];
             if (f->kind == JUDGE_PIN && f->doc == d)
-                manifest_pointer_replace(want, f->pointer, json_string(f->pinned));
+                jsonptr_replace(want, f->pointer, json_string(f->pinned));
         }
         if (!want || !json_equal(want, after.docs[d].root)) {
             say(stderr, in, in->mf.docs[d].line, in->mf.docs[d].column, "error: ",

@@ -3,13 +3,13 @@
  * keeps no byte offsets (marks count characters; see byte_offset). */
 #include "manifest_yaml.h"
 
-#include <errno.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
+
+#include "yaml11.h"
 
 typedef struct frame {
     json_t *node;        /* borrowed: held by its parent or the document */
@@ -93,108 +93,12 @@ static manifest_style style_of(yaml_scalar_style_t s)
     }
 }
 
-static bool one_of(const char *s, const char *const *list)
-{
-    for (; *list; list++)
-        if (strcmp(s, *list) == 0)
-            return true;
-    return false;
-}
-
-/* YAML 1.1 ints (with '_' separators, 0x, 0b, 0 octal) as yaml.v2 reads
- * them; false when s is not one or does not fit. */
-static bool parse_int(const char *s, json_int_t *out)
-{
-    char digits[72];
-    size_t n = 0;
-    for (const char *c = s; *c; c++) {
-        if (n + 1 >= sizeof digits)
-            return false;
-        if (*c != '_')
-            digits[n++] = *c;
-    }
-    digits[n] = '\0';
-    const char *d = digits + (digits[0] == '-' || digits[0] == '+');
-    int base = 10;
-    if (d[0] == '0' && (d[1] == 'x' || d[1] == 'b')) {
-        base = d[1] == 'x' ? 16 : 2;
-        d += 2;
-    } else if (d[0] == '0' && d[1]) {
-        base = 8;
-    }
-    if (!*d || strspn(d, "0123456789abcdefABCDEF") != strlen(d))
-        return false;
-    char *end;
-    errno = 0;
-    unsigned long long u = strtoull(d, &end, base);
-    if (*end || errno || u > (unsigned long long)INT64_MAX + (digits[0] == '-'))
-        return false;
-    *out = digits[0] == '-' ? (json_int_t)(0 - u) : (json_int_t)u;
-    return true;
-}
-
-static bool parse_float(const char *s, double *out)
-{
-    size_t i = (s[0] == '-' || s[0] == '+');
-    size_t digits = strspn(s + i, "0123456789_");
-    i += digits;
-    if (s[i] == '.') {
-        size_t frac = strspn(s + i + 1, "0123456789_");
-        digits += frac;
-        i += 1 + frac;
-    }
-    if (!digits)
-        return false;
-    if (s[i] == 'e' || s[i] == 'E') {
-        i++;
-        i += (s[i] == '-' || s[i] == '+');
-        size_t exp = strspn(s + i, "0123456789");
-        if (!exp)
-            return false;
-        i += exp;
-    }
-    if (s[i] || strchr(s, '_'))
-        return false; /* rare enough to leave a string */
-    char *end;
-    *out = strtod(s, &end);
-    return *end == '\0' && *out - *out == 0; /* finite: JSON has no inf/nan */
-}
-
-static json_t *resolve_plain(const char *s, size_t len)
-{
-    static const char *const nulls[] = {"", "~", "null", "Null", "NULL", NULL};
-    static const char *const trues[] = {"true", "True", "TRUE", "y", "Y", "yes", "Yes",
-                                        "YES", "on", "On", "ON", NULL};
-    static const char *const falses[] = {"false", "False", "FALSE", "n", "N", "no", "No",
-                                         "NO", "off", "Off", "OFF", NULL};
-    if (strlen(s) != len)
-        return json_stringn(s, len);
-    if (one_of(s, nulls))
-        return json_null();
-    if (one_of(s, trues))
-        return json_true();
-    if (one_of(s, falses))
-        return json_false();
-    json_int_t i;
-    double d;
-    if (parse_int(s, &i))
-        return json_integer(i);
-    if (parse_float(s, &d))
-        return json_real(d);
-    return json_stringn(s, len);
-}
-
 static json_t *scalar_value(const yaml_event_t *e)
 {
-    const char *s = (const char *)e->data.scalar.value;
-    size_t len = e->data.scalar.length;
     const char *tag = (const char *)e->data.scalar.tag;
-    static const char *const typed[] = {YAML_NULL_TAG, YAML_BOOL_TAG, YAML_INT_TAG,
-                                        YAML_FLOAT_TAG, NULL};
-    if (tag ? one_of(tag, typed)
-            : e->data.scalar.plain_implicit && e->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
-        return resolve_plain(s, len);
-    return json_stringn(s, len);
+    bool plain = !tag && e->data.scalar.plain_implicit &&
+                 e->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+    return yaml11_scalar((const char *)e->data.scalar.value, e->data.scalar.length, tag, plain);
 }
 
 /* Appends the pointer token of top's next child; returns its length. */
@@ -657,60 +561,4 @@ const manifest_scalar *manifest_doc_find(const manifest_file *f, const manifest_
         if (strcmp(f->scalars[i].pointer, pointer) == 0)
             return &f->scalars[i];
     return NULL;
-}
-
-/* Follows pointer[0..len). */
-static json_t *lookup(json_t *node, const char *pointer, size_t len)
-{
-    size_t i = 0;
-    while (node && i < len) {
-        if (pointer[i] != '/')
-            return NULL;
-        i++;
-        char tok[MANIFEST_POINTER_MAX];
-        size_t n = 0;
-        for (; i < len && pointer[i] != '/'; i++) {
-            char c = pointer[i];
-            if (c == '~') {
-                if (i + 1 >= len || (pointer[i + 1] != '0' && pointer[i + 1] != '1'))
-                    return NULL;
-                c = pointer[++i] == '0' ? '~' : '/';
-            }
-            if (n + 1 >= sizeof tok)
-                return NULL;
-            tok[n++] = c;
-        }
-        tok[n] = '\0';
-        if (json_is_object(node)) {
-            node = json_object_getn(node, tok, n);
-        } else if (json_is_array(node)) {
-            bool digits = n > 0 && strspn(tok, "0123456789") == n && (n == 1 || tok[0] != '0');
-            node = digits && n < 10 ? json_array_get(node, strtoul(tok, NULL, 10)) : NULL;
-        } else {
-            return NULL;
-        }
-    }
-    return node;
-}
-
-json_t *manifest_pointer_get(json_t *root, const char *pointer)
-{
-    return lookup(root, pointer, strlen(pointer));
-}
-
-int manifest_pointer_replace(json_t *root, const char *pointer, json_t *value)
-{
-    const char *slash = strrchr(pointer, '/');
-    json_t *parent = slash ? lookup(root, pointer, (size_t)(slash - pointer)) : NULL;
-    if (!parent || !lookup(root, pointer, strlen(pointer))) {
-        json_decref(value);
-        return -1;
-    }
-    if (json_is_array(parent))
-        return json_array_set_new(parent, strtoul(slash + 1, NULL, 10), value);
-    char tok[MANIFEST_POINTER_MAX];
-    size_t n = 0;
-    for (const char *c = slash + 1; *c && n + 1 < sizeof tok; c++)
-        tok[n++] = *c == '~' ? (*++c == '0' ? '~' : '/') : *c;
-    return json_object_setn_new(parent, tok, n, value);
 }

@@ -68,10 +68,4 @@ void manifest_file_cleanup(manifest_file *f);
 const manifest_scalar *manifest_doc_find(const manifest_file *f, const manifest_doc *doc,
                                          const char *pointer);
 
-/* RFC 6901 (with ~0 and ~1): the value at pointer (borrowed), or NULL. */
-json_t *manifest_pointer_get(json_t *root, const char *pointer);
-/* Replaces the existing value at pointer with value (stolen, also on
- * failure). Returns 0, or -1 when nothing is there. */
-int manifest_pointer_replace(json_t *root, const char *pointer, json_t *value);
-
 #endif

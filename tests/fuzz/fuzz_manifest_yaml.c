@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "manifest_edit.h"
+#include "jsonptr.h"
 #include "manifest_yaml.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -51,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             const manifest_scalar *s = &f.scalars[i];
             if (s->start > s->end || s->end > size || s->line == 0 || s->column == 0)
                 abort();
-            if (!manifest_pointer_get(doc->root, s->pointer))
+            if (!jsonptr_get(doc->root, s->pointer))
                 abort();
             if (manifest_doc_find(&f, doc, s->pointer) == NULL)
                 abort();

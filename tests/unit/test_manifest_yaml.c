@@ -2,6 +2,7 @@
 #include <jansson.h>
 
 #include "check.h"
+#include "jsonptr.h"
 #include "manifest_yaml.h"
 
 static int parse(const char *text, const char *only_key, manifest_file *f, tp_error *err)
@@ -63,7 +64,7 @@ static void test_documents_and_positions(void)
     s = span_is(text, &f, 2, "/spec/containers/0/image", "\"p\\u00e9:1\"");
     if (s)
         CHECK_INT(s->style, MANIFEST_DOUBLE_QUOTED);
-    CHECK_STR(json_string_value(manifest_pointer_get(f.docs[2].root, "/spec/containers/0/image")),
+    CHECK_STR(json_string_value(jsonptr_get(f.docs[2].root, "/spec/containers/0/image")),
               "p\xc3\xa9:1");
     CHECK_INT(f.docs[0].line, 2);
     CHECK_INT(f.docs[2].line, 13);
@@ -108,16 +109,16 @@ static void test_pointer_escapes(void)
     span_is(text, &f, 0, "/metadata/annotations/~01", "'y'");
     span_is(text, &f, 0, "/list/1", "q");
     json_t *root = f.n_docs ? f.docs[0].root : NULL;
-    CHECK_STR(json_string_value(manifest_pointer_get(root, "/metadata/annotations/a~1b~0c")), "x");
-    CHECK(manifest_pointer_get(root, "/list/01") == NULL);
-    CHECK(manifest_pointer_get(root, "/list/2") == NULL);
-    CHECK(manifest_pointer_get(root, "/metadata/~2") == NULL);
-    CHECK_INT(manifest_pointer_replace(root, "/metadata/annotations/~01", json_string("z")), 0);
+    CHECK_STR(json_string_value(jsonptr_get(root, "/metadata/annotations/a~1b~0c")), "x");
+    CHECK(jsonptr_get(root, "/list/01") == NULL);
+    CHECK(jsonptr_get(root, "/list/2") == NULL);
+    CHECK(jsonptr_get(root, "/metadata/~2") == NULL);
+    CHECK_INT(jsonptr_replace(root, "/metadata/annotations/~01", json_string("z")), 0);
     CHECK_STR(json_string_value(json_object_get(json_object_get(json_object_get(root, "metadata"),
                                                                 "annotations"), "~1")), "z");
-    CHECK_INT(manifest_pointer_replace(root, "/list/1", json_string("r")), 0);
+    CHECK_INT(jsonptr_replace(root, "/list/1", json_string("r")), 0);
     CHECK_STR(json_string_value(json_array_get(json_object_get(root, "list"), 1)), "r");
-    CHECK_INT(manifest_pointer_replace(root, "/nope/x", json_string("r")), -1);
+    CHECK_INT(jsonptr_replace(root, "/nope/x", json_string("r")), -1);
     manifest_file_cleanup(&f);
 }
 
@@ -154,7 +155,7 @@ static void test_aliases(void)
     if (s)
         CHECK(!s->via_alias);
     CHECK(manifest_doc_find(&f, &f.docs[0], "/a") == NULL); /* not an image key */
-    CHECK_INT(json_integer_value(manifest_pointer_get(f.docs[0].root, "/d/n")), 1);
+    CHECK_INT(json_integer_value(jsonptr_get(f.docs[0].root, "/d/n")), 1);
     manifest_file_cleanup(&f);
     /* Properties before the text, even on the line above, are not part of it. */
     text = "image: !!str &i # why\n  \"q:1\"\nx: {image: !!str  r:2}\n";
