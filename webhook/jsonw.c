@@ -33,22 +33,27 @@ char *jsonw_finish(jsonw *w, size_t *len)
     return text;
 }
 
-static void put(jsonw *w, const void *data, size_t n)
+static void grow(jsonw *w, size_t n)
 {
+    size_t cap = w->cap ? w->cap : 1024;
+    while (cap < w->len + n + 1)
+        cap *= 2;
+    char *b = realloc(w->buf, cap);
+    if (!b) {
+        w->failed = true;
+        return;
+    }
+    w->buf = b;
+    w->cap = cap;
+}
+
+/* The common case, room already there, stays a compare and a copy. */
+static inline void put(jsonw *w, const void *data, size_t n)
+{
+    if (w->len + n + 1 > w->cap)
+        grow(w, n);
     if (w->failed)
         return;
-    if (w->len + n + 1 > w->cap) {
-        size_t cap = w->cap ? w->cap : 1024;
-        while (cap < w->len + n + 1)
-            cap *= 2;
-        char *b = realloc(w->buf, cap);
-        if (!b) {
-            w->failed = true;
-            return;
-        }
-        w->buf = b;
-        w->cap = cap;
-    }
     memcpy(w->buf + w->len, data, n);
     w->len += n;
 }
