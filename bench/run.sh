@@ -25,8 +25,8 @@ else
   cold_runs=${BENCH_COLD_RUNS:-10} warm_n=${BENCH_WARM_N:-1000000} callgrind=${BENCH_CALLGRIND-1}
 fi
 tagpin=$build/tagpin load=$build/bench/tagpin_load baseline=$build/bench/tagpin_baseline_server
-loopbin=$build/bench/tagpin_resolve_loop
-for b in "$tagpin" "$load" "$baseline" "$loopbin"; do
+loopbin=$build/bench/tagpin_resolve_loop admitbin=$build/bench/tagpin_admit_loop
+for b in "$tagpin" "$load" "$baseline" "$loopbin" "$admitbin"; do
   [ -x "$b" ] || { echo "bench: $b not built (cmake --build $build)" >&2; exit 2; }
 done
 command -v skopeo >/dev/null || {
@@ -109,6 +109,11 @@ base_rate=$(run_load base-rate "$bport" --connections "$conns" --duration "$rate
 tag_rate=$(run_load tagpin-rate "$tport" --connections "$conns" --duration "$rate_dur" --rate 1000)
 sleep 0.3
 warm_admit_req=$(reg_log_count R '*' '.' '*' "$mark")
+# The pipeline alone (decode, judge, cached resolve, answer, audit record),
+# in one process without TLS or HTTP: what tagpin adds to a bare server.
+pipe=$("$admitbin" "$D/policy.yaml" "$D/review.json" "$([ -n "$quick" ] && echo 2000 || echo 50000)" \
+  2>"$D/admit-loop.err") || fail "admit loop: $(cat "$D/admit-loop.err")"
+pipe_us=$(awk -v ns="$(field "$pipe" ns_per_review)" 'BEGIN { printf "%.1f", ns / 1000 }')
 
 # --- resolver: tagpin resolve vs skopeo inspect -------------------------------
 img=$R_HOST/bench/web:1.0
@@ -204,6 +209,7 @@ t=$(field "$tag_rps" rps) b=$(field "$base_rps" rps) p=$(field "$tag_rate" p99_u
 echo "tagpin/baseline throughput: $(ratio "$t" "$b")x   (target >= 0.5x)"
 echo "tagpin reviews/s: $t   (target >= 10000)"
 echo "tagpin p99 at 1000/s: ${p} us   (target < 1000 us)"
+echo "admission pipeline alone (in process, no TLS/HTTP): $pipe_us us per review"
 echo "callgrind instructions per warm review: baseline $cg_base_review, tagpin $cg_tag_review ($(ratio "$cg_tag_review" "$cg_base_review")x)"
 echo "cold review, 3 unique tags: $cold_req manifest requests ($cold_head HEAD, $cold_get GET), $cold_all registry requests in all; $(ratio "$cold_req" 3) per unique tag (target 1)"
 echo "registry requests during the warm runs: $warm_admit_req"
@@ -222,7 +228,7 @@ if [ -n "$check" ]; then
   # Stop the servers first so a sanitizer build reports leaks, then look.
   for p in $pids; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null || true; done
   pids=""
-  for f in "$D/tagpin.err" "$D/baseline.err" "$D/loop.err"; do
+  for f in "$D/tagpin.err" "$D/baseline.err" "$D/loop.err" "$D/admit-loop.err"; do
     ! grep -q 'Sanitizer\|runtime error:' "$f" 2>/dev/null || fail "sanitizer report in $f: $(head -c 2000 "$f")"
   done
   for r in "$base_rps" "$tag_rps" "$one_rps" "$base_rate" "$tag_rate"; do
@@ -231,7 +237,8 @@ if [ -n "$check" ]; then
     done
     [ "$(field "$r" requests)" -gt 0 ] 2>/dev/null || fail "no successful requests: '$r'"
   done
-  for v in "$tp_cold_ms" "$sk_ms" "$tp_warm_us" "$cold_req"; do
+  [[ "$pipe" == *decision=patched* ]] || fail "admit loop did not pin: '$pipe'"
+  for v in "$tp_cold_ms" "$sk_ms" "$tp_warm_us" "$cold_req" "$pipe_us"; do
     [[ "$v" =~ ^[0-9.]+$ ]] || fail "unparsable resolver figure '$v'"
   done
 fi
