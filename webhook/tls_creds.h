@@ -45,9 +45,12 @@ void tls_creds_serial(tls_creds *tc, char *serial, size_t cap);
  * HTTPS server per process. NULL clears it. */
 void tls_creds_activate(tls_creds *tc);
 
-/* gnutls_certificate_retrieve_function2 serving the active pair. The pair
- * stays allocated at least TLS_CREDS_RETIRE_MS after it is replaced, far
- * longer than a handshake may take (the server's connection timeout). */
+/* gnutls_certificate_retrieve_function2 serving the active pair. GnuTLS
+ * borrows the pair (it frees nothing it got this way) and uses it during
+ * the handshake; afterwards the session keeps the pointers only for
+ * gnutls_certificate_get_ours(), which tagpin never calls. So a replaced
+ * pair is freed TLS_CREDS_RETIRE_MS after the swap, far longer than a
+ * handshake may take (the server's connection timeout), not per session. */
 int tls_creds_retrieve(gnutls_session_t session, const gnutls_datum_t *req_ca_dn, int nreqs,
                        const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length,
                        gnutls_pcert_st **pcert, unsigned int *pcert_length,
