@@ -16,6 +16,21 @@ contains() { # contains NAME NEEDLE HAYSTACK
 finish() { echo "$passes passed, $fails failed"; [ "$fails" -eq 0 ] && [ "$passes" -gt 0 ]; }
 ops_python() { PYENV_VERSION=system /usr/bin/python3 "$@"; }
 
+# CI starts from a fresh Debian 12: install what these tests run, when missing.
+ops_require() {
+  local pkgs=""
+  command -v openssl >/dev/null 2>&1 || pkgs="$pkgs openssl"
+  command -v curl >/dev/null 2>&1 || pkgs="$pkgs curl"
+  [ -x /usr/bin/python3 ] || pkgs="$pkgs python3"
+  [ -z "$pkgs" ] && return 0
+  [ "$(id -u)" = 0 ] || { echo "FAIL missing packages:$pkgs (need root to install)"; exit 1; }
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $pkgs >/dev/null 2>&1 || {
+    apt-get update -qq >/dev/null 2>&1
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $pkgs >/dev/null
+  } || { echo "FAIL apt-get install$pkgs"; exit 1; }
+}
+ops_require
+
 # ops_certs DIR: DIR/ca.pem + ca.key and leaf pairs DIR/{a,b}.{pem,key}
 # for 127.0.0.1, with serials 0a and 0b, signed by the CA.
 ops_certs() {
