@@ -83,7 +83,7 @@ static bool output_verify(const input *in)
 {
     manifest_file after;
     tp_error err;
-    if (manifest_yaml_parse(in->out, in->out_len, in->name, NULL, &after, &err) != TP_OK) {
+    if (manifest_yaml_parse(in->out, in->out_len, in->name, "image", &after, &err) != TP_OK) {
         fprintf(stderr, "%s: error: the pinned text does not parse (%s)\n", in->name, err.msg);
         return false;
     }
@@ -231,7 +231,7 @@ static int usage_error(bool pin, const char *why)
     fputs(pin ? "usage: tagpin pin [--config FILE] [--ca-file FILE] [--auth-file FILE]\n"
                 "                  [--namespace NS] [--stdout] FILE...|-\n"
               : "usage: tagpin check [--config FILE] [--ca-file FILE] [--auth-file FILE]\n"
-                "                    [--namespace NS] [--offline] FILE...|-\n",
+                "                    [--namespace NS] [--offline] [--validate] FILE...|-\n",
           stderr);
     return 2;
 }
@@ -244,6 +244,8 @@ static int check_args(const cli_options *o, bool pin)
         return usage_error(pin, "pin needs the registry; --offline is for check");
     if (!pin && o->to_stdout)
         return usage_error(pin, "--stdout is for pin");
+    if (pin && o->validate)
+        return usage_error(pin, "--validate is for check (the /validate endpoint never pins)");
     int stdins = 0;
     for (int i = 0; i < o->nargs; i++)
         stdins += strcmp(o->args[i], "-") == 0;
@@ -260,7 +262,7 @@ static int run(const cli_options *o, bool pin)
         return 2;
     tp_error err;
     tp_error_clear(&err);
-    judge_env env = {.policy = policy, .namespace = o->namespace};
+    judge_env env = {.policy = policy, .namespace = o->namespace, .validate = o->validate};
     input *ins = calloc((size_t)o->nargs, sizeof *ins);
     rc = 2;
     if (!ins || (!o->offline &&

@@ -21,7 +21,7 @@ static const char usage[] =
     "           pin the images of YAML manifests in place (comments kept); nothing is\n"
     "           written when an image is denied\n"
     "  check    [--config FILE] [--ca-file FILE] [--auth-file FILE] [--namespace NS]\n"
-    "           [--offline] FILE...|-\n"
+    "           [--offline] [--validate] FILE...|-\n"
     "           report FILE:LINE:COL of every image the cluster would deny (exit 1)\n"
     "  ref      IMAGE...   show how image references parse (JSON lines)\n"
     "  version  print the version\n"

@@ -238,8 +238,8 @@ static void judge_object(judging *j, json_t *obj, const char *prefix)
     admit_env env = {.policy = j->env->policy, .resolver = j->env->resolver,
                      .keep_images = true};
     admit_result res;
-    admit_handle(&env, ADMIT_MUTATE, body, strlen(body), tp_now_ms() + set->resolve_timeout_ms,
-                 &res);
+    admit_handle(&env, j->env->validate ? ADMIT_VALIDATE : ADMIT_MUTATE, body, strlen(body),
+                 tp_now_ms() + set->resolve_timeout_ms, &res);
     free(body);
     if (res.http_status != 200 || !res.body) {
         size_t n = res.body ? strcspn(res.body, "\n") : 0;

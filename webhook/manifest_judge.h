@@ -5,6 +5,7 @@
 #ifndef TAGPIN_MANIFEST_JUDGE_H
 #define TAGPIN_MANIFEST_JUDGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "../resolver/resolver.h"
@@ -39,6 +40,7 @@ typedef struct judge_env {
     policy_t *policy;
     resolver_t *resolver;  /* NULL: offline, images to pin pass unresolved */
     const char *namespace; /* for objects without metadata.namespace; NULL: "default" */
+    bool validate;         /* judge as the /validate endpoint (no pinning) */
 } judge_env;
 
 /* Judges every document of f (parsed with only_key "image") and appends to

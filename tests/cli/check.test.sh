@@ -11,6 +11,13 @@ fix="$src/tests/cli/fixtures"
 . "$src/tests/registry/lib.sh"
 trap reg_stop_all EXIT
 reg_tmpdir D
+# python3-yaml splits the verdict fixture into objects for `tagpin review`.
+if ! reg_python -c 'import yaml' 2>/dev/null; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-yaml >/dev/null 2>&1 || {
+    apt-get update -qq >/dev/null 2>&1
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-yaml >/dev/null
+  } || { echo "python3-yaml is missing and could not be installed"; exit 1; }
+fi
 
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
@@ -65,6 +72,13 @@ printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{n
 "$bin" check --offline - < "$D/ns.yaml" > "$D/stdin.out" 2>&1; rc=$?
 [ "$rc" = 1 ] && grep -q '^<stdin>:5:33: Pod default/p: container "a" image "nginx:latest"' "$D/stdin.out" \
   && ok "stdin" || { cat "$D/stdin.out"; fail "stdin ($rc)"; }
+
+# --validate judges as the /validate endpoint: with requirePinned, a tag is a violation.
+printf 'validate:\n  requirePinned: true\n' > "$D/require.yaml"
+"$bin" check --offline --validate --config "$D/require.yaml" "$D/clean.yaml" > "$D/req.out" 2>&1; rc=$?
+"$bin" check --offline --config "$D/require.yaml" "$D/clean.yaml" > /dev/null 2>&1; rc2=$?
+[ "$rc" = 1 ] && [ "$rc2" = 0 ] && grep -q 'clean.yaml:5:33: Pod default/p: container "a" image "nginx:1.25" is not pinned to a digest' "$D/req.out" \
+  && ok "--validate with requirePinned" || { cat "$D/req.out"; fail "--validate ($rc, $rc2)"; }
 
 # Errors: exit 2 with a position for YAML, a reason for I/O and usage.
 printf 'apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: a\n   image: x\n' > "$D/bad.yaml"

@@ -134,6 +134,7 @@ pin "$D/anchor.yaml" 2> "$D/anchor.err"; rc=$?
 # Usage errors.
 "$bin" pin 2>/dev/null; [ $? = 2 ] && ok "no file: exit 2" || fail "no file"
 "$bin" pin --offline "$D/a.yaml" 2>/dev/null; [ $? = 2 ] && ok "--offline refused" || fail "--offline"
+"$bin" pin --validate "$D/a.yaml" 2>/dev/null; [ $? = 2 ] && ok "--validate refused" || fail "--validate"
 pin "$D/nonexistent.yaml" 2>/dev/null; [ $? = 2 ] && ok "missing file: exit 2" || fail "missing file"
 
 [ "$fails" = 0 ] || { echo "$fails failure(s)"; exit 1; }
