@@ -15,6 +15,7 @@
 
 #include "admit.h"
 #include "log.h"
+#include "monotime.h"
 #include "netaddr.h"
 #include "tls_creds.h"
 
@@ -408,14 +409,7 @@ unsigned server_drain(server_t *s, long grace_ms)
         if (s->quiesced != MHD_INVALID_SOCKET)
             shutdown(s->quiesced, SHUT_RDWR);
     }
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += grace_ms / 1000;
-    until.tv_nsec += (grace_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = monotime_after_ms(grace_ms);
     pthread_mutex_lock(&s->flight_mu);
     while (s->in_flight > 0 && pthread_cond_timedwait(&s->flight_cv, &s->flight_mu, &until) == 0)
         ;

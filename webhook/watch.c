@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "monotime.h"
+
 #define IDLE_CHECK_MS 1000 /* how often an interval of 0 is re-read */
 
 struct watch {
@@ -26,14 +28,7 @@ static long current_interval(app_t *app)
 /* Sleeps ms unless stopped first; true when the thread should go on. */
 static bool wait_ms(watch_t *w, long ms)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = monotime_after_ms(ms);
     pthread_mutex_lock(&w->mu);
     while (!w->stop && pthread_cond_timedwait(&w->cv, &w->mu, &until) == 0)
         ;
