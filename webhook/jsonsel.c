@@ -109,16 +109,21 @@ static int unicode_escape(parser *ps, bool decode)
 
 static int escape(parser *ps, bool decode)
 {
-    static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
     if (ps->p >= ps->end)
         return fail(ps, "unterminated string");
     unsigned char c = *ps->p++;
-    if (c == 'u')
-        return unicode_escape(ps, decode);
-    const char *hit = c ? strchr(from, c) : NULL;
-    if (!hit)
-        return fail(ps, "invalid escape");
-    return decode ? buf_put(ps, &to[hit - from], 1) : 0;
+    char out;
+    switch (c) {
+    case '"': case '\\': case '/': out = (char)c; break;
+    case 'b': out = '\b'; break;
+    case 'f': out = '\f'; break;
+    case 'n': out = '\n'; break;
+    case 'r': out = '\r'; break;
+    case 't': out = '\t'; break;
+    case 'u': return unicode_escape(ps, decode);
+    default: return fail(ps, "invalid escape");
+    }
+    return decode ? buf_put(ps, &out, 1) : 0;
 }
 
 /* At the opening quote. With decode, the string ends up in ps->buf. */
