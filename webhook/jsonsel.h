@@ -8,8 +8,9 @@
  *
  * The grammar is RFC 8259, as strict as jansson's loader: UTF-8 checked
  * everywhere, no control characters in strings, no "\u0000", surrogates
- * paired, nothing after the document. Duplicate member names are refused in
- * the objects that are built; skipped objects are not checked for them. */
+ * paired, nothing after the document. Two checks only apply where values
+ * are built: duplicate member names are refused, and integers and reals must
+ * fit (jansson's "too big integer"); skipped parts are not checked for them. */
 #ifndef TAGPIN_JSONSEL_H
 #define TAGPIN_JSONSEL_H
 
