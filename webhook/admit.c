@@ -146,9 +146,9 @@ static void check_platforms(admission *a, item *it)
 static void finish_pin(admission *a, item *it)
 {
     const resolution *r = it->res;
-    char who[NOTE_MAX];
-    admit_describe(it, who, sizeof who);
+    char who[NOTE_MAX]; /* described only on the paths that warn: most pins don't */
     if (r->err.code != TP_OK) {
+        admit_describe(it, who, sizeof who);
         if (a->set->on_resolve_failure == POLICY_DENY) {
             it->verdict.rule = "resolve-failure";
             refuse(a, it, "could not be pinned: %s", r->err.msg);
@@ -164,9 +164,11 @@ static void finish_pin(admission *a, item *it)
         return;
     }
     it->outcome = "pinned";
-    if (r->source == RESOLUTION_STALE)
+    if (r->source == RESOLUTION_STALE) {
+        admit_describe(it, who, sizeof who);
         warn(a, "tagpin: %s pinned to a cached digest %lld s old because the registry failed: %s",
              who, (long long)(r->age_ms / 1000), r->err.msg[0] ? r->err.msg : "unavailable");
+    }
     check_platforms(a, it);
 }
 

@@ -35,7 +35,7 @@ char *jsonw_finish(jsonw *w, size_t *len)
 
 static void grow(jsonw *w, size_t n)
 {
-    size_t cap = w->cap ? w->cap : 1024;
+    size_t cap = w->cap ? w->cap : 4096; /* an answer or audit record fits at once */
     while (cap < w->len + n + 1)
         cap *= 2;
     char *b = realloc(w->buf, cap);
