@@ -12,19 +12,12 @@
 #include "../resolver/fileio.h"
 #include "admit.h"
 #include "commands.h"
-
-static double now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
+#include "loop_common.h"
 
 int main(int argc, char **argv)
 {
-    char *end = NULL;
-    long n = argc == 4 ? strtol(argv[3], &end, 10) : 0;
-    if (argc != 4 || !end || *end || n < 1 || n > 100000000) {
+    long n = argc == 4 ? loop_count(argv[3]) : 0;
+    if (n == 0) {
         fputs("usage: tagpin_admit_loop POLICY REVIEW N\n", stderr);
         return 2;
     }

@@ -10,20 +10,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "loop_common.h"
 #include "resolver.h"
-
-static double now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
 
 int main(int argc, char **argv)
 {
-    char *end = NULL;
-    long n = argc == 4 ? strtol(argv[3], &end, 10) : 0;
-    if (argc != 4 || !end || *end || n < 1 || n > 100000000) {
+    long n = argc == 4 ? loop_count(argv[3]) : 0;
+    if (n == 0) {
         fputs("usage: tagpin_resolve_loop INSECURE_HOST IMAGE N\n", stderr);
         return 2;
     }
