@@ -4,20 +4,11 @@
 # concurrent requests, SIGHUP reloads (good and bad policy), audit records
 # and a clean SIGTERM. Needs TAGPIN_BIN and TAGPIN_SOURCE_DIR (set by ctest).
 set -uo pipefail
-src=${TAGPIN_SOURCE_DIR:?}; bin=${TAGPIN_BIN:?}
 work=$(mktemp -d /tmp/tagpin-server.XXXXXX)
-pid=
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+# Shared with tests/ops: ok/bad/expect/contains/finish and ops_start.
+. "${TAGPIN_SOURCE_DIR:?}/tests/ops/lib.sh"
+cleanup() { [ -n "$tp_pid" ] && kill "$tp_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
-fails=0; passes=0
-ok() { passes=$((passes + 1)); echo "ok   $1"; }
-bad() { fails=$((fails + 1)); echo "FAIL $1"; }
-expect() { # expect NAME WANT GOT
-  if [ "$2" = "$3" ]; then ok "$1"; else bad "$1: want [$2] got [$3]"; fi
-}
-contains() { # contains NAME NEEDLE HAYSTACK
-  case "$3" in *"$2"*) ok "$1" ;; *) bad "$1: [$2] not in [$3]" ;; esac
-}
 
 bash "$src/.ci/dev-cert" "$work/tls" || exit 1
 cases=$src/tests/cases
@@ -31,20 +22,8 @@ server:
 YAML
 
 start() {
-  "$bin" serve --config "$work/policy.yaml" --listen 127.0.0.1:0 \
-    --tls-cert "$work/tls/server.pem" --tls-key "$work/tls/server.key" \
-    --metrics-listen 127.0.0.1:0 2> "$work/stderr.log" &
-  pid=$!
-  port=
-  for _ in $(seq 1 100); do
-    port=$(sed -n 's/.*serving https on port \([0-9]*\).*/\1/p' "$work/stderr.log" | head -1)
-    [ -n "$port" ] && break
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.05
-  done
-  [ -n "$port" ] || { cat "$work/stderr.log"; echo "FAIL server did not start"; exit 1; }
-  base=https://127.0.0.1:$port
-  mport=$(sed -n 's/.*metrics on http port \([0-9]*\).*/\1/p' "$work/stderr.log" | head -1)
+  ops_start "$work/policy.yaml" "$work/tls/server.pem" "$work/tls/server.key"
+  pid=$tp_pid
 }
 req() { # req METHOD PATH [BODYFILE] -> prints "STATUS BODY"
   local args=(-sS --max-time 10 --cacert "$work/tls/ca.pem" -X "$1" -o "$work/body" -w '%{http_code}')
@@ -139,8 +118,7 @@ contains "metrics: 1 allowed /validate" \
 contains "metrics: latency histogram" 'tagpin_admission_duration_seconds_count' "$metrics"
 contains "metrics: certificate expiry known" 'tagpin_certificate_expiry_timestamp_seconds 1' "$metrics"
 
-kill -TERM "$pid"; wait "$pid"; rc=$?; pid=
+kill -TERM "$pid"; wait "$pid"; rc=$?; tp_pid=
 expect "SIGTERM exits 0" 0 "$rc"
 
-echo "$passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish
