@@ -237,12 +237,17 @@ static void admit_review(admission *a, admit_result *out)
 
     tp_error err;
     tp_error_clear(&err);
-    a->sites = malloc(IMAGES_MAX * sizeof *a->sites);
+    /* Sized to the object: a fixed IMAGES_MAX array is 64 KiB, which glibc
+     * serves by consolidating its fast bins, every review. */
+    size_t cap = images_count(a->rv.object, spec_path);
+    if (cap > IMAGES_MAX)
+        cap = IMAGES_MAX;
+    a->sites = malloc((cap ? cap : 1) * sizeof *a->sites);
     if (!a->sites) {
         answer_text(out, 500, "error", "out of memory");
         return;
     }
-    if (images_collect(a->rv.object, spec_path, a->sites, IMAGES_MAX, &a->n, &err) != TP_OK) {
+    if (images_collect(a->rv.object, spec_path, a->sites, cap, &a->n, &err) != TP_OK) {
         answer_text(out, 400, "invalid", err.msg);
         return;
     }

@@ -123,6 +123,15 @@ tp_code images_collect(json_t *object, const char *spec_path,
     return TP_OK;
 }
 
+size_t images_count(json_t *object, const char *spec_path)
+{
+    json_t *spec = json_is_object(object) ? pointer_get(object, spec_path) : NULL;
+    size_t n = 0;
+    for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++)
+        n += json_array_size(json_object_get(spec, lists[l]));
+    return n;
+}
+
 const char *images_lookup(json_t *other, const char *pointer)
 {
     return json_string_value(pointer_get(other, pointer));

@@ -36,6 +36,10 @@ typedef struct image_site {
 images_kind images_classify(const char *group, const char *kind,
                             const char **spec_path);
 
+/* How many sites images_collect would find: the lengths of the container
+ * lists under spec_path that are arrays. Sizes the array it fills. */
+size_t images_count(json_t *object, const char *spec_path);
+
 /* Fills sites[0..*n) with every container of object, in list order.
  * Missing lists are fine; a list or container of the wrong JSON type is
  * TP_REVIEW with a message naming the path; more than cap sites is

@@ -124,6 +124,13 @@ static void wrong_shapes(void)
     obj = load("{\"spec\":{\"containers\":[{},{},{}]}}");
     CHECK_INT(images_collect(obj, "/spec", sites, 2, &n, &err), TP_TOO_LARGE);
     json_decref(obj);
+    /* images_count sizes the array: every list that is an array counts. */
+    obj = load("{\"spec\":{\"containers\":[{},{}],\"initContainers\":[{}],"
+               "\"ephemeralContainers\":{\"x\":1}}}");
+    CHECK_INT(images_count(obj, "/spec"), 3);
+    CHECK_INT(images_count(obj, "/spec/template/spec"), 0);
+    CHECK_INT(images_count(NULL, "/spec"), 0);
+    json_decref(obj);
 }
 
 static void pointer_escaping(void)
