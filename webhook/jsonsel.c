@@ -126,19 +126,19 @@ static int escape(parser *ps, bool decode)
     return decode ? buf_put(ps, &out, 1) : 0;
 }
 
-/* At the opening quote. With decode, the string ends up in ps->buf. */
-static int string(parser *ps, bool decode)
+/* At the opening quote of a string that holds escapes: decodes it into
+ * ps->buf. */
+static int string(parser *ps)
 {
     ps->p++;
     ps->len = 0;
-    if (decode && buf_put(ps, "", 0) != 0)
+    if (buf_put(ps, "", 0) != 0)
         return -1;
     for (;;) {
-        const unsigned char *run = ps->p;
-        while (ps->p < ps->end && json_plain_byte(*ps->p))
-            ps->p++;
-        if (decode && ps->p > run && buf_put(ps, run, (size_t)(ps->p - run)) != 0)
+        size_t run = json_plain_run(ps->p, ps->end);
+        if (run && buf_put(ps, ps->p, run) != 0)
             return -1;
+        ps->p += run;
         if (ps->p >= ps->end)
             return fail(ps, "unterminated string");
         unsigned char c = *ps->p;
@@ -148,7 +148,7 @@ static int string(parser *ps, bool decode)
         }
         if (c == '\\') {
             ps->p++;
-            if (escape(ps, decode) != 0)
+            if (escape(ps, true) != 0)
                 return -1;
         } else if (c < 0x20) {
             return fail(ps, "control character in string");
@@ -156,11 +156,81 @@ static int string(parser *ps, bool decode)
             size_t n = utf8_seq_len(ps->p, ps->end);
             if (n == 0)
                 return fail(ps, "invalid UTF-8 in string");
-            if (decode && buf_put(ps, ps->p, n) != 0)
+            if (buf_put(ps, ps->p, n) != 0)
                 return -1;
             ps->p += n;
         }
     }
+}
+
+/* The escapes that stand for one byte; "\\u" is the other kind. */
+static bool short_escape(unsigned char c)
+{
+    static const bool one_byte[256] = {['"'] = 1, ['\\'] = 1, ['/'] = 1, ['b'] = 1,
+                                       ['f'] = 1, ['n'] = 1, ['r'] = 1, ['t'] = 1};
+    return one_byte[c];
+}
+
+/* At the opening quote: validates the string and moves past it, building
+ * nothing. The bytes between the quotes are raw[0..*n). Returns 1 when they
+ * hold escapes (the text differs from them: decode with string()), 0 when
+ * they are the text itself, -1 on error. Most strings of a review are
+ * skipped or plain, so this loop, not string(), is the decoder's hot path. */
+static int scan_string(parser *ps, const unsigned char **raw, size_t *n)
+{
+    const unsigned char *p = ps->p + 1, *end = ps->end;
+    int escapes = 0;
+    *raw = p;
+    for (;;) {
+        p += json_plain_run(p, end);
+        if (p >= end) {
+            ps->p = p;
+            return fail(ps, "unterminated string");
+        }
+        unsigned char c = *p;
+        if (c == '"')
+            break;
+        if (c == '\\') {
+            escapes = 1;
+            if (end - p >= 2 && short_escape(p[1])) {
+                p += 2;
+                continue;
+            }
+            ps->p = p + 1;
+            if (escape(ps, false) != 0)
+                return -1;
+            p = ps->p;
+        } else if (c < 0x20) {
+            ps->p = p;
+            return fail(ps, "control character in string");
+        } else {
+            size_t len = utf8_seq_len(p, end);
+            if (len == 0) {
+                ps->p = p;
+                return fail(ps, "invalid UTF-8 in string");
+            }
+            p += len;
+        }
+    }
+    *n = (size_t)(p - *raw);
+    ps->p = p + 1;
+    return escapes;
+}
+
+/* The text of the string scanned from the quote at q: raw itself when it
+ * holds no escapes, else decoded into ps->buf. NULL on error. */
+static const char *string_text(parser *ps, const unsigned char *q, int escapes,
+                               const unsigned char *raw, size_t *n)
+{
+    if (!escapes)
+        return (const char *)raw;
+    const unsigned char *after = ps->p;
+    ps->p = q;
+    if (string(ps) != 0)
+        return NULL;
+    ps->p = after;
+    *n = ps->len;
+    return ps->buf;
 }
 
 static bool digit(const parser *ps)
@@ -241,11 +311,12 @@ static int literal(parser *ps, const char *word, json_t *value, json_t **out)
 
 static int value(parser *ps, const jsonsel *sel, json_t **out);
 
-static const jsonsel *select_member(const jsonsel *sel, const char *key, bool *keep)
+static const jsonsel *select_member(const jsonsel *sel, const char *key, size_t n,
+                                    bool *keep)
 {
     *keep = sel == NULL;
     for (; sel && sel->key; sel++)
-        if (strcmp(sel->key, key) == 0) {
+        if (strncmp(sel->key, key, n) == 0 && sel->key[n] == '\0') {
             *keep = true;
             return sel->members;
         }
@@ -257,19 +328,32 @@ static int member(parser *ps, const jsonsel *sel, json_t *obj)
 {
     if (ps->p >= ps->end || *ps->p != '"')
         return fail(ps, "string or '}' expected");
-    if (string(ps, obj != NULL) != 0)
+    const unsigned char *q = ps->p, *raw;
+    size_t n;
+    int escapes = scan_string(ps, &raw, &n);
+    if (escapes < 0)
         return -1;
     bool keep = false;
-    const jsonsel *child = obj ? select_member(sel, ps->buf, &keep) : NULL;
+    const jsonsel *child = NULL;
     char inline_key[KEY_INLINE];
     char *key = NULL;
-    if (keep) {
-        if (json_object_get(obj, ps->buf))
-            return fail(ps, "duplicate object key");
-        key = ps->len < sizeof inline_key ? inline_key : malloc(ps->len + 1);
-        if (!key)
-            return fail(ps, "out of memory");
-        memcpy(key, ps->buf, ps->len + 1);
+    if (obj) {
+        const char *name = string_text(ps, q, escapes, raw, &n);
+        if (!name)
+            return -1;
+        child = select_member(sel, name, n, &keep);
+        if (keep) {
+            key = n < sizeof inline_key ? inline_key : malloc(n + 1);
+            if (!key)
+                return fail(ps, "out of memory");
+            memcpy(key, name, n);
+            key[n] = '\0';
+            if (json_object_get(obj, key)) {
+                if (key != inline_key)
+                    free(key);
+                return fail(ps, "duplicate object key");
+            }
+        }
     }
     skip_ws(ps);
     int rc = -1;
@@ -345,12 +429,19 @@ static int value(parser *ps, const jsonsel *sel, json_t **out)
     case '{':
     case '[':
         return container(ps, sel, out);
-    case '"':
-        if (string(ps, out != NULL) != 0)
+    case '"': {
+        const unsigned char *q = ps->p, *raw;
+        size_t n;
+        int escapes = scan_string(ps, &raw, &n);
+        if (escapes < 0 || !out)
+            return escapes < 0 ? -1 : 0;
+        const char *text = string_text(ps, q, escapes, raw, &n);
+        if (!text)
             return -1;
-        if (out && !(*out = json_stringn_nocheck(ps->buf, ps->len)))
+        if (!(*out = json_stringn_nocheck(text, n)))
             return fail(ps, "out of memory");
         return 0;
+    }
     case 't': return literal(ps, "true", json_true(), out);
     case 'f': return literal(ps, "false", json_false(), out);
     case 'n': return literal(ps, "null", json_null(), out);

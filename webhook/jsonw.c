@@ -1,5 +1,7 @@
 #include "jsonw.h"
 
+#include <openssl/evp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,48 +103,59 @@ void jsonw_end(jsonw *w)
     put(w, &w->closer[w->depth], 1);
 }
 
+/* Room is made once for the worst case (every byte a "\\u00XX"), so the
+ * loop writes without checking. */
 static void escaped(jsonw *w, const unsigned char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
+    if (n > (SIZE_MAX - 3) / 6 - w->len) {
+        w->failed = true;
+        return;
+    }
+    if (w->len + 6 * n + 3 > w->cap)
+        grow(w, 6 * n + 2);
+    if (w->failed)
+        return;
+    unsigned char *o = (unsigned char *)w->buf + w->len;
     const unsigned char *end = s + n;
-    put(w, "\"", 1);
-    while (s < end) {
-        const unsigned char *run = s;
-        while (s < end && json_plain_byte(*s))
-            s++;
-        put(w, run, (size_t)(s - run));
+    *o++ = '"';
+    for (;;) {
+        size_t run = json_plain_run(s, end);
+        memcpy(o, s, run);
+        o += run;
+        s += run;
         if (s >= end)
             break;
         unsigned char c = *s;
         if (c >= 0x80) {
             size_t len = utf8_seq_len(s, end);
             if (len)
-                put(w, s, len);
+                memcpy(o, s, len);
             else
-                put(w, "\xef\xbf\xbd", 3); /* U+FFFD for a byte that is not UTF-8 */
+                memcpy(o, "\xef\xbf\xbd", 3); /* U+FFFD for a byte that is not UTF-8 */
+            o += len ? len : 3;
             s += len ? len : 1;
             continue;
         }
-        char esc[6] = {'\\', 0};
-        size_t elen = 2;
+        *o++ = '\\';
         switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
+        case '"': *o++ = '"'; break;
+        case '\\': *o++ = '\\'; break;
+        case '\n': *o++ = 'n'; break;
+        case '\r': *o++ = 'r'; break;
+        case '\t': *o++ = 't'; break;
+        case '\b': *o++ = 'b'; break;
+        case '\f': *o++ = 'f'; break;
         default:
-            memcpy(esc, "\\u00", 4);
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 15];
-            elen = 6;
+            memcpy(o, "u00", 3);
+            o[3] = (unsigned char)hex[c >> 4];
+            o[4] = (unsigned char)hex[c & 15];
+            o += 5;
         }
-        put(w, esc, elen);
         s++;
     }
-    put(w, "\"", 1);
+    *o++ = '"';
+    w->len = (size_t)(o - (unsigned char *)w->buf);
 }
 
 void jsonw_key(jsonw *w, const char *key)
@@ -162,6 +175,23 @@ void jsonw_stringn(jsonw *w, const char *s, size_t n)
 void jsonw_string(jsonw *w, const char *s)
 {
     jsonw_stringn(w, s, strlen(s));
+}
+
+void jsonw_base64(jsonw *w, const void *data, size_t n)
+{
+    begin_value(w);
+    if (n > (size_t)INT32_MAX / 2) {
+        w->failed = true;
+        return;
+    }
+    size_t text = 4 * ((n + 2) / 3);
+    if (w->len + text + 3 > w->cap) /* quotes, and the NUL EVP_EncodeBlock adds */
+        grow(w, text + 2);
+    if (w->failed)
+        return;
+    w->buf[w->len++] = '"';
+    w->len += (size_t)EVP_EncodeBlock((unsigned char *)w->buf + w->len, data, (int)n);
+    w->buf[w->len++] = '"';
 }
 
 void jsonw_bool(jsonw *w, bool b)

@@ -49,6 +49,9 @@ void jsonw_key(jsonw *w, const char *key);
 
 void jsonw_string(jsonw *w, const char *s);
 void jsonw_stringn(jsonw *w, const char *s, size_t n);
+/* data as a base64 string (RFC 4648, padded), encoded in place: no
+ * escaping pass over text that needs none. */
+void jsonw_base64(jsonw *w, const void *data, size_t n);
 void jsonw_bool(jsonw *w, bool b);
 void jsonw_int(jsonw *w, long long v);
 /* A value that is already JSON text (trusted: the caller wrote it). */

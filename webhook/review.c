@@ -1,6 +1,5 @@
 #include "review.h"
 
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,23 +134,6 @@ void review_cleanup(review *r)
     memset(r, 0, sizeof *r);
 }
 
-/* patch as base64, the form AdmissionReview carries it in. */
-static void write_base64(jsonw *w, const char *data, size_t len)
-{
-    if (len > (size_t)INT32_MAX / 2) {
-        w->failed = true;
-        return;
-    }
-    unsigned char *buf = malloc(4 * ((len + 2) / 3) + 1);
-    if (!buf) {
-        w->failed = true;
-        return;
-    }
-    int n = EVP_EncodeBlock(buf, (const unsigned char *)data, (int)len);
-    jsonw_stringn(w, (const char *)buf, (size_t)n);
-    free(buf);
-}
-
 static void write_status(jsonw *w, const review_answer *a)
 {
     jsonw_key(w, "status");
@@ -188,7 +170,7 @@ char *review_respond(const review *r, const review_answer *a, size_t *len)
         jsonw_key(&w, "patchType");
         jsonw_string(&w, "JSONPatch");
         jsonw_key(&w, "patch");
-        write_base64(&w, a->patch, a->patch_len);
+        jsonw_base64(&w, a->patch, a->patch_len);
     }
     if (a->warnings && json_array_size(a->warnings) > 0) {
         jsonw_key(&w, "warnings");

@@ -120,6 +120,43 @@ static void skipped_members_are_still_validated(void)
     CHECK_CONTAINS(err.msg, "duplicate object key");
 }
 
+/* Plain runs are scanned eight bytes at a time: whatever ends a run must be
+ * seen at every offset, in kept values, skipped values and member names. */
+static void strings_scanned_at_every_offset(void)
+{
+    static const char *const pieces[] = {"\\\"", "\\\\", "\\n", "\\u00e9", "\\ud83d\\ude00",
+                                         "\xc3\xa9", "\xf0\x9f\x98\x80", "\x01", "\xff",
+                                         "\xe2\x82", "\\x", "\\u00zz", "\x7f"};
+    static const char *const shapes[][2] = {{"{\"id\":\"", "\"}"}, {"{\"skip\":\"", "\"}"},
+                                            {"{\"", "\":1}"}, {"{\"id\":\"x\",\"obj\":{\"", "\":2}}"}};
+    for (size_t k = 0; k < sizeof pieces / sizeof pieces[0]; k++) {
+        for (size_t at = 0; at <= 17; at++) {
+            char str[64];
+            snprintf(str, sizeof str, "%.*s%s%.*s", (int)at, "abcdefghijklmnopq", pieces[k],
+                     (int)(17 - at), "rstuvwxyzABCDEFGH");
+            for (size_t f = 0; f < sizeof shapes / sizeof shapes[0]; f++) {
+                char doc[128];
+                snprintf(doc, sizeof doc, "%s%s%s", shapes[f][0], str, shapes[f][1]);
+                tp_error err;
+                json_t *mine = sel_decode(doc, NULL, &err);
+                json_t *theirs = json_loads(doc, JSON_REJECT_DUPLICATES, NULL);
+                CHECK((mine != NULL) == (theirs != NULL));
+                CHECK(!mine || json_equal(mine, theirs));
+                if ((mine != NULL) != (theirs != NULL) || (mine && !json_equal(mine, theirs)))
+                    fprintf(stderr, "  piece %zu at %zu in shape %zu: %s\n", k, at, f, err.msg);
+                json_decref(theirs);
+                /* With a selection the verdict is the same; kept text is too. */
+                json_t *sel = sel_decode(doc, outer, &err);
+                CHECK((sel != NULL) == (mine != NULL));
+                if (sel && mine && f == 0)
+                    CHECK(json_equal(json_object_get(sel, "id"), json_object_get(mine, "id")));
+                json_decref(sel);
+                json_decref(mine);
+            }
+        }
+    }
+}
+
 static void depth_is_capped_in_skipped_parts_too(void)
 {
     char doc[256];
@@ -144,4 +181,5 @@ CHECK_MAIN(CHECK_CASE(full_decode_matches_jansson),
            CHECK_CASE(invalid_documents_refused_like_jansson),
            CHECK_CASE(selection_keeps_only_selected_members),
            CHECK_CASE(skipped_members_are_still_validated),
+           CHECK_CASE(strings_scanned_at_every_offset),
            CHECK_CASE(depth_is_capped_in_skipped_parts_too))

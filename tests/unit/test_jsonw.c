@@ -1,6 +1,9 @@
 /* The JSON writer: what it writes reads back as what was meant. */
 #include "check.h"
 
+#include <openssl/evp.h>
+#include <stdio.h>
+
 #include "jsonw.h"
 
 static void members_and_commas(void)
@@ -48,6 +51,72 @@ static void strings_are_escaped_and_always_utf8(void)
     free(text);
 }
 
+/* Runs of plain bytes are scanned four at a time: a byte to escape must be
+ * found at every offset, and at the end of a string. */
+static void escapes_found_at_every_offset(void)
+{
+    const char specials[] = {'"', '\\', '\n', '\x01', '\x7f', '\xff'};
+    for (size_t k = 0; k < sizeof specials; k++) {
+        for (size_t at = 0; at < 11; at++) {
+            char s[12];
+            memset(s, 'a', 11);
+            s[at] = specials[k];
+            s[11] = '\0';
+            jsonw w;
+            jsonw_init(&w);
+            jsonw_string(&w, s);
+            char *text = jsonw_finish(&w, NULL);
+            json_t *back = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+            const char *want = specials[k] == '\xff' ? "\xef\xbf\xbd" : (char[]){specials[k], 0};
+            char expect[32];
+            snprintf(expect, sizeof expect, "%.*s%s%.*s", (int)at, "aaaaaaaaaaa", want,
+                     (int)(10 - at), "aaaaaaaaaaa");
+            CHECK_STR(json_string_value(back), expect);
+            json_decref(back);
+            free(text);
+        }
+    }
+}
+
+static void base64_strings(void)
+{
+    static const char *const plain[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+    static const char *const coded[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=",
+                                        "Zm9vYmFy"}; /* RFC 4648 section 10 */
+    jsonw w;
+    jsonw_init(&w);
+    jsonw_array(&w);
+    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
+        jsonw_base64(&w, plain[i], strlen(plain[i]));
+    jsonw_end(&w);
+    char *text = jsonw_finish(&w, NULL);
+    json_t *back = text ? json_loads(text, 0, NULL) : NULL;
+    CHECK_INT(json_array_size(back), 7);
+    for (size_t i = 0; i < 7; i++)
+        CHECK_STR(json_string_value(json_array_get(back, i)), coded[i]);
+    json_decref(back);
+    free(text);
+
+    /* Past the first buffer: the writer grows for it. */
+    static unsigned char big[6000];
+    for (size_t i = 0; i < sizeof big; i++)
+        big[i] = (unsigned char)(i * 7);
+    jsonw_init(&w);
+    jsonw_object(&w);
+    jsonw_key(&w, "patch");
+    jsonw_base64(&w, big, sizeof big);
+    jsonw_end(&w);
+    text = jsonw_finish(&w, NULL);
+    back = text ? json_loads(text, 0, NULL) : NULL;
+    const char *b64 = json_string_value(json_object_get(back, "patch"));
+    CHECK_INT(b64 ? strlen(b64) : 0, 8000);
+    unsigned char again[6000 + 3];
+    CHECK_INT(b64 ? EVP_DecodeBlock(again, (const unsigned char *)b64, 8000) : -1, 6000);
+    CHECK(memcmp(again, big, sizeof big) == 0);
+    json_decref(back);
+    free(text);
+}
+
 static void jansson_values_in_key_order(void)
 {
     json_t *v = json_loads("{\"z\":[1,2.5,3.0,true,null],\"a\":{\"m\":\"x\",\"b\":{}}}", 0, NULL);
@@ -81,5 +150,6 @@ static void misuse_fails_instead_of_writing_bad_json(void)
 }
 
 CHECK_MAIN(CHECK_CASE(members_and_commas), CHECK_CASE(strings_are_escaped_and_always_utf8),
+           CHECK_CASE(escapes_found_at_every_offset), CHECK_CASE(base64_strings),
            CHECK_CASE(jansson_values_in_key_order),
            CHECK_CASE(misuse_fails_instead_of_writing_bad_json))
