@@ -103,28 +103,21 @@ void jsonw_end(jsonw *w)
     put(w, &w->closer[w->depth], 1);
 }
 
-/* Room is made once for the worst case (every byte a "\\u00XX"), so the
- * loop writes without checking. */
-static void escaped(jsonw *w, const unsigned char *s, size_t n)
+#define ESCAPE_SLICE 4096 /* input bytes escaped per reservation */
+
+/* Escapes s[0..stop) (a UTF-8 sequence may run on to end) into room
+ * already made; returns where it stopped. */
+static const unsigned char *escape_slice(jsonw *w, const unsigned char *s,
+                                         const unsigned char *stop, const unsigned char *end)
 {
     static const char hex[] = "0123456789abcdef";
-    if (n > (SIZE_MAX - 3) / 6 - w->len) {
-        w->failed = true;
-        return;
-    }
-    if (w->len + 6 * n + 3 > w->cap)
-        grow(w, 6 * n + 2);
-    if (w->failed)
-        return;
     unsigned char *o = (unsigned char *)w->buf + w->len;
-    const unsigned char *end = s + n;
-    *o++ = '"';
-    for (;;) {
-        size_t run = json_plain_run(s, end);
+    while (s < stop) {
+        size_t run = json_plain_run(s, stop);
         memcpy(o, s, run);
         o += run;
         s += run;
-        if (s >= end)
+        if (s >= stop)
             break;
         unsigned char c = *s;
         if (c >= 0x80) {
@@ -154,8 +147,29 @@ static void escaped(jsonw *w, const unsigned char *s, size_t n)
         }
         s++;
     }
-    *o++ = '"';
     w->len = (size_t)(o - (unsigned char *)w->buf);
+    return s;
+}
+
+/* Room for the worst case (every byte a "\\u00XX") is made once per slice,
+ * so the copying loop never checks; a long string costs at most six slices
+ * of slack, not six times its length. */
+static void escaped(jsonw *w, const unsigned char *s, size_t n)
+{
+    const unsigned char *end = s + n;
+    bool open = false;
+    do {
+        size_t slice = (size_t)(end - s) < ESCAPE_SLICE ? (size_t)(end - s) : ESCAPE_SLICE;
+        if (w->len + 6 * slice + 3 > w->cap) /* and both quotes */
+            grow(w, 6 * slice + 2);
+        if (w->failed)
+            return;
+        if (!open)
+            w->buf[w->len++] = '"';
+        open = true;
+        s = escape_slice(w, s, s + slice, end);
+    } while (s < end);
+    w->buf[w->len++] = '"';
 }
 
 void jsonw_key(jsonw *w, const char *key)

@@ -78,6 +78,33 @@ static void escapes_found_at_every_offset(void)
     }
 }
 
+/* Strings longer than one slice of escaping (4 KiB): UTF-8 sequences and
+ * escapes that straddle a slice's end come out whole. */
+static void long_strings_across_slices(void)
+{
+    static const char unit[] = "ab\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"\\\n\x01"; /* 17 bytes */
+    size_t n = 0, cap = 3 * 4096 + 100;
+    char *s = malloc(cap + 1);
+    while (s && n + sizeof unit - 1 <= cap) {
+        memcpy(s + n, unit, sizeof unit - 1);
+        n += sizeof unit - 1;
+    }
+    if (!s)
+        return;
+    s[n] = '\0';
+    jsonw w;
+    jsonw_init(&w);
+    jsonw_stringn(&w, s, n);
+    size_t len;
+    char *text = jsonw_finish(&w, &len);
+    json_t *back = text ? json_loadb(text, len, JSON_DECODE_ANY, NULL) : NULL;
+    CHECK_INT(json_string_length(back), n);
+    CHECK(back && memcmp(json_string_value(back), s, n) == 0);
+    json_decref(back);
+    free(text);
+    free(s);
+}
+
 static void base64_strings(void)
 {
     static const char *const plain[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
@@ -150,6 +177,7 @@ static void misuse_fails_instead_of_writing_bad_json(void)
 }
 
 CHECK_MAIN(CHECK_CASE(members_and_commas), CHECK_CASE(strings_are_escaped_and_always_utf8),
-           CHECK_CASE(escapes_found_at_every_offset), CHECK_CASE(base64_strings),
+           CHECK_CASE(escapes_found_at_every_offset), CHECK_CASE(long_strings_across_slices),
+           CHECK_CASE(base64_strings),
            CHECK_CASE(jansson_values_in_key_order),
            CHECK_CASE(misuse_fails_instead_of_writing_bad_json))
