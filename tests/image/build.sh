@@ -151,6 +151,7 @@ chmod 0644 "$work/tls/tls.key"   # readable by the image's user; test key only
 cp "$src/webhook/default-policy.yaml" "$work/config/policy.yaml"
 chmod -R a+rX "$work"
 port=$(free_port) mport=$(free_port)
+while [ "$mport" = "$port" ]; do mport=$(free_port); done
 bh run --isolation chroot --user "$user" \
   --volume "$work/tls:/etc/tagpin/tls:ro" --volume "$work/config:/etc/tagpin/config:ro" \
   "$ctr" -- tagpin serve --config /etc/tagpin/config/policy.yaml \
@@ -179,6 +180,10 @@ echo "# POST /validate: $out" >&2
 r = json.loads(sys.argv[1])["response"]
 sys.exit(0 if r["uid"] == "img-1" and r["allowed"] is False else 1)' "$out" \
   || fail "the image's tagpin did not deny nginx:latest"
-curl -sf "http://127.0.0.1:$mport/metrics" | grep -q '^[a-z_]' || fail "no metrics on the metrics port"
+# Into a variable first: with pipefail, `curl | grep -q` fails whenever grep
+# exits before curl's last write (SIGPIPE), which made this check flaky.
+metrics=$(curl -sf "http://127.0.0.1:$mport/metrics") \
+  || { cat "$work/serve.log" >&2; fail "no answer on the metrics port"; }
+grep -q '^[a-z_]' <<<"$metrics" || fail "no metrics on the metrics port"
 
 echo "image: all checks passed"
